@@ -1,0 +1,414 @@
+"""Config flow: user, reauth, reconfigure, options and recipient subentries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import probatio as vol
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .api import (
+    DEFAULT_BASE_URL,
+    ActioAuthError,
+    ActioClient,
+    ActioError,
+    ActioValidationError,
+    ApiMode,
+)
+from .const import (
+    CONF_ALLOWED_SOURCES,
+    CONF_API_MODE,
+    CONF_API_URL,
+    CONF_BULK,
+    CONF_CLOUDHOOK,
+    CONF_CONCURRENCY,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_ENCODING,
+    CONF_HISTORY_DAYS,
+    CONF_HISTORY_SIZE,
+    CONF_NUMBER,
+    CONF_SENDER,
+    CONF_TOKEN,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_HISTORY_DAYS,
+    DEFAULT_HISTORY_SIZE,
+    DOMAIN,
+    LOGGER,
+    SUBENTRY_RECIPIENT,
+)
+from .phone import Encoding, InvalidNumberError, normalize_number, normalize_numbers
+
+SECTION_ADVANCED = "advanced"
+TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+MODE_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[m.value for m in ApiMode],
+        translation_key=CONF_API_MODE,
+        mode=SelectSelectorMode.LIST,
+    )
+)
+
+
+async def async_validate(
+    hass: HomeAssistant, token: str, sender: str, api_url: str, mode: ApiMode
+) -> tuple[str | None, dict[str, str]]:
+    """Normalise the sender and probe ACTIO; return (sender, errors)."""
+    try:
+        number = normalize_number(sender)
+    except InvalidNumberError:
+        return None, {CONF_SENDER: "invalid_sender"}
+    client = ActioClient(async_get_clientsession(hass), token, base_url=api_url)
+    try:
+        await client.check_credentials(number, mode=mode)
+    except ActioAuthError:
+        return number, {"base": "invalid_auth"}
+    except ActioValidationError as err:
+        if "from" in err.errors:
+            return number, {CONF_SENDER: "invalid_sender"}
+        return number, {"base": "unknown"}
+    except ActioError:
+        return number, {"base": "cannot_connect"}
+    except Exception:  # noqa: BLE001
+        LOGGER.exception("Unexpected error while checking ACTIO credentials")
+        return number, {"base": "unknown"}
+    return number, {}
+
+
+def webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
+    """The URL to paste into the ACTIO panel."""
+    try:
+        return webhook.async_generate_url(hass, webhook_id)
+    except NoURLAvailableError:
+        return webhook.async_generate_path(webhook_id)
+
+
+class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up an ACTIO virtual number."""
+
+    VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> ActioOptionsFlow:
+        """Behaviour settings."""
+        return ActioOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Recipients are subentries."""
+        return {SUBENTRY_RECIPIENT: RecipientSubentryFlow}
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the token and the sender number."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            advanced = user_input.get(SECTION_ADVANCED, {})
+            api_url = str(advanced.get(CONF_API_URL) or DEFAULT_BASE_URL).rstrip("/")
+            mode = ApiMode(advanced.get(CONF_API_MODE, ApiMode.SMS))
+            sender, errors = await async_validate(
+                self.hass,
+                user_input[CONF_TOKEN],
+                user_input[CONF_SENDER],
+                api_url,
+                mode,
+            )
+            if sender and not errors:
+                await self.async_set_unique_id(sender)
+                self._abort_if_unique_id_configured()
+                return await self._async_create(
+                    {
+                        CONF_TOKEN: user_input[CONF_TOKEN],
+                        CONF_SENDER: sender,
+                        CONF_API_URL: api_url,
+                        CONF_API_MODE: mode.value,
+                    }
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_TOKEN): TOKEN_SELECTOR,
+                        vol.Required(CONF_SENDER): TextSelector(
+                            TextSelectorConfig(type=TextSelectorType.TEL)
+                        ),
+                        vol.Required(SECTION_ADVANCED): section(
+                            vol.Schema(
+                                {
+                                    vol.Required(
+                                        CONF_API_URL, default=DEFAULT_BASE_URL
+                                    ): URL_SELECTOR,
+                                    vol.Required(
+                                        CONF_API_MODE, default=ApiMode.SMS.value
+                                    ): MODE_SELECTOR,
+                                }
+                            ),
+                            {"collapsed": True},
+                        ),
+                    }
+                ),
+                user_input,
+            ),
+            errors=errors,
+        )
+
+    async def _async_create(self, data: dict[str, Any]) -> ConfigFlowResult:
+        webhook_id = webhook.async_generate_id()
+        url = webhook_url(self.hass, webhook_id)
+        cloudhook = False
+        if "cloud" in self.hass.config.components:
+            from homeassistant.components import cloud  # noqa: PLC0415
+
+            if cloud.async_active_subscription(self.hass):
+                url = await cloud.async_create_cloudhook(self.hass, webhook_id)
+                cloudhook = True
+        return self.async_create_entry(
+            title=data[CONF_SENDER],
+            data={**data, CONF_WEBHOOK_ID: webhook_id, CONF_CLOUDHOOK: cloudhook},
+            description_placeholders={"webhook_url": url},
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """ACTIO refused the token."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new token."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            _, errors = await async_validate(
+                self.hass,
+                user_input[CONF_TOKEN],
+                entry.data[CONF_SENDER],
+                entry.data[CONF_API_URL],
+                ApiMode(entry.data[CONF_API_MODE]),
+            )
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR}),
+            description_placeholders={"sender": entry.data[CONF_SENDER]},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change token, sender or API URL."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            api_url = str(user_input[CONF_API_URL]).rstrip("/")
+            sender, errors = await async_validate(
+                self.hass,
+                user_input[CONF_TOKEN],
+                user_input[CONF_SENDER],
+                api_url,
+                ApiMode(entry.data[CONF_API_MODE]),
+            )
+            if sender and not errors:
+                if sender != entry.unique_id:
+                    await self.async_set_unique_id(sender)
+                    self._abort_if_unique_id_configured()
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=sender,
+                    title=sender,
+                    data_updates={
+                        CONF_TOKEN: user_input[CONF_TOKEN],
+                        CONF_SENDER: sender,
+                        CONF_API_URL: api_url,
+                    },
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_TOKEN): TOKEN_SELECTOR,
+                        vol.Required(CONF_SENDER): TextSelector(
+                            TextSelectorConfig(type=TextSelectorType.TEL)
+                        ),
+                        vol.Required(CONF_API_URL): URL_SELECTOR,
+                    }
+                ),
+                user_input or dict(entry.data),
+            ),
+            errors=errors,
+        )
+
+
+class ActioOptionsFlow(OptionsFlow):
+    """Behaviour: sending, history and webhook settings."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One form for all options."""
+        errors: dict[str, str] = {}
+        placeholders = {"numbers": ""}
+        if user_input is not None:
+            result = normalize_numbers(
+                list(user_input.get(CONF_DEFAULT_RECIPIENTS, []))
+            )
+            if result.invalid:
+                errors[CONF_DEFAULT_RECIPIENTS] = "invalid_numbers"
+                placeholders["numbers"] = ", ".join(e.number for e in result.invalid)
+            else:
+                options = {
+                    **user_input,
+                    CONF_DEFAULT_RECIPIENTS: result.numbers,
+                    CONF_CONCURRENCY: int(user_input[CONF_CONCURRENCY]),
+                    CONF_HISTORY_SIZE: int(user_input[CONF_HISTORY_SIZE]),
+                    CONF_HISTORY_DAYS: int(user_input[CONF_HISTORY_DAYS]),
+                }
+                return self.async_create_entry(data=options)
+        tcx = self.config_entry.data.get(CONF_API_MODE) == ApiMode.TCX
+        fields: dict[vol.Marker, Any] = {}
+        if not tcx:
+            fields[vol.Required(CONF_BULK, default=False)] = BooleanSelector()
+        fields |= {
+            vol.Required(CONF_CONCURRENCY, default=DEFAULT_CONCURRENCY): NumberSelector(
+                NumberSelectorConfig(min=1, max=20, step=1, mode=NumberSelectorMode.BOX)
+            ),
+            vol.Required(CONF_ENCODING, default=Encoding.UCS2.value): SelectSelector(
+                SelectSelectorConfig(
+                    options=[e.value for e in Encoding],
+                    translation_key=CONF_ENCODING,
+                    mode=SelectSelectorMode.LIST,
+                )
+            ),
+            vol.Optional(CONF_DEFAULT_RECIPIENTS, default=[]): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
+            ),
+            vol.Required(CONF_ALLOWED_SOURCES, default=False): BooleanSelector(),
+            vol.Required(
+                CONF_HISTORY_SIZE, default=DEFAULT_HISTORY_SIZE
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=10, max=100000, step=1, mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Required(
+                CONF_HISTORY_DAYS, default=DEFAULT_HISTORY_DAYS
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=1, max=3650, step=1, mode=NumberSelectorMode.BOX
+                )
+            ),
+        }
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(fields), user_input or dict(self.config_entry.options)
+            ),
+            description_placeholders={
+                **placeholders,
+                "bulk_note": "3cx" if tcx else "sms",
+            },
+            errors=errors,
+        )
+
+
+class RecipientSubentryFlow(ConfigSubentryFlow):
+    """Add or change a recipient (a notify entity)."""
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Add a recipient."""
+        return await self._async_step("user", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a recipient."""
+        return await self._async_step("reconfigure", user_input)
+
+    async def _async_step(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> SubentryFlowResult:
+        entry = self._get_entry()
+        current = self._get_reconfigure_subentry() if step_id == "reconfigure" else None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                number = normalize_number(user_input[CONF_NUMBER])
+            except InvalidNumberError:
+                errors[CONF_NUMBER] = "invalid_number"
+            else:
+                if any(
+                    sub.unique_id == number
+                    and sub.subentry_type == SUBENTRY_RECIPIENT
+                    and sub is not current
+                    for sub in entry.subentries.values()
+                ):
+                    return self.async_abort(reason="already_configured")
+                data = {CONF_NUMBER: number}
+                title = user_input[CONF_NAME].strip() or number
+                if current is not None:
+                    return self.async_update_and_abort(
+                        entry, current, title=title, data=data, unique_id=number
+                    )
+                return self.async_create_entry(title=title, data=data, unique_id=number)
+        suggested = user_input or (
+            {CONF_NAME: current.title, CONF_NUMBER: current.data[CONF_NUMBER]}
+            if current
+            else None
+        )
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_NAME): TextSelector(),
+                        vol.Required(CONF_NUMBER): TextSelector(
+                            TextSelectorConfig(type=TextSelectorType.TEL)
+                        ),
+                    }
+                ),
+                suggested,
+            ),
+            errors=errors,
+        )

@@ -1,0 +1,54 @@
+"""Constants for the ACTIO SMS integration."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "actio_sms"
+LOGGER = logging.getLogger(__package__)
+
+MANUFACTURER: Final = "ACTIO"
+ACTIO_HOST: Final = "msg-api.actio.pl"
+
+CONF_TOKEN: Final = "token"  # noqa: S105
+CONF_SENDER: Final = "sender"
+CONF_API_URL: Final = "api_url"
+CONF_API_MODE: Final = "api_mode"
+CONF_CLOUDHOOK: Final = "cloudhook"
+
+CONF_ALLOWED_SOURCES: Final = "allowed_sources"
+CONF_BULK: Final = "bulk_sending"
+CONF_CONCURRENCY: Final = "concurrency"
+CONF_ENCODING: Final = "encoding"
+CONF_DEFAULT_RECIPIENTS: Final = "default_recipients"
+CONF_HISTORY_SIZE: Final = "history_size"
+CONF_HISTORY_DAYS: Final = "history_days"
+
+CONF_NUMBER: Final = "number"
+SUBENTRY_RECIPIENT: Final = "recipient"
+
+DEFAULT_CONCURRENCY: Final = 4
+DEFAULT_HISTORY_SIZE: Final = 1000
+DEFAULT_HISTORY_DAYS: Final = 30
+
+EVENT_MESSAGE_RECEIVED: Final = "actio_sms_message_received"
+EVENT_DELIVERY_STATUS: Final = "actio_sms_delivery_status"
+
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_MESSAGE: Final = "message"
+ATTR_RECIPIENTS: Final = "recipients"
+ATTR_DIRECTION: Final = "direction"
+ATTR_NUMBER: Final = "number"
+ATTR_LIMIT: Final = "limit"
+
+SERVICE_SEND_MESSAGE: Final = "send_message"
+SERVICE_GET_MESSAGES: Final = "get_messages"
+
+STATUS_PENDING: Final = "pending"
+STATUS_DELIVERED: Final = "delivered"
+STATUS_ERROR: Final = "error"
+
+MAX_WEBHOOK_BYTES: Final = 64 * 1024
+STATE_MAX_LENGTH: Final = 255
+ISSUE_WEBHOOK_UNREACHABLE: Final = "webhook_unreachable"

@@ -1,0 +1,76 @@
+"""Event entities, so UI automations can trigger on SMS and delivery reports."""
+
+from __future__ import annotations
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import STATUS_DELIVERED, STATUS_ERROR
+from .entity import ActioEntity
+from .history import Record
+from .runtime import ActioConfigEntry
+
+PARALLEL_UPDATES = 0
+
+MESSAGE_RECEIVED = EventEntityDescription(
+    key="message_received",
+    translation_key="message_received",
+    event_types=["message_received"],
+)
+DELIVERY_REPORT = EventEntityDescription(
+    key="delivery_report",
+    translation_key="delivery_report",
+    event_types=[STATUS_DELIVERED, STATUS_ERROR],
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ActioConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the event entities of an entry."""
+    runtime = entry.runtime_data
+    async_add_entities(
+        [
+            ActioMessageEvent(runtime, MESSAGE_RECEIVED),
+            ActioDeliveryEvent(runtime, DELIVERY_REPORT),
+        ]
+    )
+
+
+class ActioMessageEvent(ActioEntity, EventEntity):
+    """Fires for every inbound SMS."""
+
+    async def async_added_to_hass(self) -> None:
+        """Follow inbound messages."""
+        self.async_on_remove(self.runtime.async_listen_received(self._async_received))
+
+    @callback
+    def _async_received(self, record: Record) -> None:
+        self._trigger_event(
+            "message_received",
+            {key: record[key] for key in ("from", "to", "body")},
+        )
+        self.async_write_ha_state()
+
+
+class ActioDeliveryEvent(ActioEntity, EventEntity):
+    """Fires for every delivery report."""
+
+    async def async_added_to_hass(self) -> None:
+        """Follow delivery reports."""
+        self.async_on_remove(self.runtime.async_listen_delivery(self._async_report))
+
+    @callback
+    def _async_report(self, record: Record) -> None:
+        self._trigger_event(
+            record["status"],
+            {
+                key: record[key]
+                for key in ("message_id", "recipient", "body")
+                if key in record
+            },
+        )
+        self.async_write_ha_state()

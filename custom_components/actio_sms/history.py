@@ -1,0 +1,212 @@
+"""The per-entry message log and counters, persisted with a delayed Store."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import timedelta
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, STATUS_DELIVERED, STATUS_ERROR, STATUS_PENDING
+from .models import DeliveryReport, InboundMessage, SendOutcome
+
+STORAGE_VERSION: Final = 1
+SAVE_DELAY: Final = 10.0
+UNKNOWN_REPORTS_KEPT: Final = 1000
+COUNTERS: Final = ("received", "sent", "delivered", "failed")
+
+type Record = dict[str, Any]
+
+
+def now_iso() -> str:
+    """Current UTC time in one fixed ISO 8601 format (sortable as text)."""
+    return dt_util.utcnow().isoformat(timespec="milliseconds")
+
+
+class MessageLog:
+    """Sent and received messages, newest last, bounded by size and age."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry_id: str, max_size: int, max_days: int
+    ) -> None:
+        """Create an empty log; call async_load before use."""
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
+        )
+        self.max_size = max_size
+        self.max_age = timedelta(days=max_days)
+        self.records: deque[Record] = deque()
+        self._by_id: dict[str, Record] = {}
+        self._unknown_reports: dict[str, str] = {}
+        self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
+        self.last_received: Record | None = None
+        self.last_sent: Record | None = None
+        self.last_delivery: Record | None = None
+        self._save_pending = False
+
+    async def async_load(self) -> None:
+        """Load the saved log (file I/O runs in the executor)."""
+        data = await self._store.async_load() or {}
+        for key in COUNTERS:
+            self.counters[key] = int(data.get("counters", {}).get(key, 0))
+        self.last_received = data.get("last_received")
+        self.last_sent = data.get("last_sent")
+        self.last_delivery = data.get("last_delivery")
+        for record in data.get("records", []):
+            self._append(record)
+        self._prune()
+
+    def _append(self, record: Record) -> None:
+        self.records.append(record)
+        if record.get("message_id"):
+            self._by_id[record["message_id"]] = record
+        while len(self.records) > self.max_size:
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        old = self.records.popleft()
+        if (message_id := old.get("message_id")) and self._by_id.get(message_id) is old:
+            del self._by_id[message_id]
+
+    def _prune(self) -> None:
+        cutoff = (dt_util.utcnow() - self.max_age).isoformat(timespec="milliseconds")
+        while self.records and _timestamp(self.records[0]) < cutoff:
+            self._drop_oldest()
+
+    @callback
+    def add_received(self, message: InboundMessage) -> Record:
+        """Log an inbound SMS."""
+        record: Record = {
+            "direction": "received",
+            "from": message.sender,
+            "to": message.recipient,
+            "body": message.body,
+            "received_at": message.received_at,
+        }
+        self._append(record)
+        self.counters["received"] += 1
+        self.last_received = record
+        self._schedule_save()
+        return record
+
+    @callback
+    def add_sent(self, outcomes: list[SendOutcome], body: str, sent_at: str) -> None:
+        """Log the SMS ACTIO accepted (one record per recipient)."""
+        for outcome in outcomes:
+            self._append(
+                {
+                    "direction": "sent",
+                    "message_id": outcome.message_id,
+                    "recipient": outcome.recipient,
+                    "body": body,
+                    "parts": outcome.parts,
+                    "sent_at": sent_at,
+                    "status": STATUS_PENDING,
+                    "status_at": None,
+                }
+            )
+        self.counters["sent"] += len(outcomes)
+        self.last_sent = {
+            "body": body,
+            "recipients": [o.recipient for o in outcomes],
+            "message_ids": [o.message_id for o in outcomes],
+            "sent_at": sent_at,
+        }
+        self._schedule_save()
+
+    @callback
+    def apply_delivery(self, report: DeliveryReport) -> Record:
+        """Update the sent record for a report; return the report as logged.
+
+        A repeated report with the same status changes nothing and does not
+        count again.
+        """
+        at = now_iso()
+        sent = self._by_id.get(report.message_id)
+        previous = (
+            sent.get("status") if sent else self._unknown_reports.get(report.message_id)
+        )
+        if sent is not None:
+            sent["status"] = report.status
+            sent["status_at"] = at
+        else:
+            self._unknown_reports[report.message_id] = report.status
+            if len(self._unknown_reports) > UNKNOWN_REPORTS_KEPT:
+                del self._unknown_reports[next(iter(self._unknown_reports))]
+        if previous != report.status:
+            self.counters[
+                "delivered" if report.status == STATUS_DELIVERED else "failed"
+            ] += 1
+            if previous in (STATUS_DELIVERED, STATUS_ERROR):
+                self.counters[
+                    "delivered" if previous == STATUS_DELIVERED else "failed"
+                ] -= 1
+        logged: Record = {
+            "message_id": report.message_id,
+            "status": report.status,
+            "status_at": at,
+        }
+        if sent is not None:
+            logged |= {
+                "recipient": sent["recipient"],
+                "body": sent["body"],
+                "sent_at": sent["sent_at"],
+            }
+        self.last_delivery = logged
+        self._schedule_save()
+        return logged
+
+    def query(
+        self, direction: str | None, number: str | None, limit: int
+    ) -> list[Record]:
+        """Newest first, filtered by direction and counterpart number."""
+        result: list[Record] = []
+        for record in reversed(self.records):
+            if direction and record["direction"] != direction:
+                continue
+            if number and number not in (
+                record.get("recipient"),
+                record.get("from"),
+                record.get("to"),
+            ):
+                continue
+            result.append(dict(record))
+            if len(result) >= limit:
+                break
+        return result
+
+    @callback
+    def _schedule_save(self) -> None:
+        # One pending save per window: rescheduling on every message would
+        # postpone the write forever under steady traffic.
+        if not self._save_pending:
+            self._save_pending = True
+            self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
+    @callback
+    def _data_to_save(self) -> dict[str, Any]:
+        self._save_pending = False
+        self._prune()
+        return {
+            "counters": self.counters,
+            "last_received": self.last_received,
+            "last_sent": self.last_sent,
+            "last_delivery": self.last_delivery,
+            "records": list(self.records),
+        }
+
+    async def async_flush(self) -> None:
+        """Write now if a save is pending (on unload)."""
+        if self._save_pending:
+            await self._store.async_save(self._data_to_save())
+
+    async def async_remove(self) -> None:
+        """Delete the stored file (entry removed)."""
+        await self._store.async_remove()
+
+
+def _timestamp(record: Record) -> str:
+    return str(record.get("sent_at") or record.get("received_at") or "")

@@ -1,0 +1,120 @@
+"""Notify: the legacy ``notify.actio_sms`` service and notify entities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
+from homeassistant.components.notify.const import (
+    ATTR_DATA,
+    ATTR_TARGET,
+    NotifyEntityFeature,
+)
+from homeassistant.components.notify.legacy import BaseNotificationService
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
+
+from .const import CONF_NUMBER, CONF_SENDER, DOMAIN, SUBENTRY_RECIPIENT
+from .entity import ActioEntity
+from .runtime import ActioConfigEntry, ActioRuntimeData
+from .sending import async_send
+from .services import async_get_runtime
+
+PARALLEL_UPDATES = 0
+
+DEFAULT_RECIPIENTS = NotifyEntityDescription(
+    key="default_recipients", translation_key="default_recipients"
+)
+
+
+async def async_get_service(
+    hass: HomeAssistant,
+    config: ConfigType,
+    discovery_info: DiscoveryInfoType | None = None,
+) -> ActioNotificationService | None:
+    """Return the legacy notify service (loaded once through discovery)."""
+    if discovery_info is None:
+        return None
+    return ActioNotificationService(hass)
+
+
+class ActioNotificationService(BaseNotificationService):
+    """``notify.actio_sms``: message + target, ``data.sender`` picks the entry."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Keep hass."""
+        self.hass = hass
+
+    async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
+        """Send to the targets, or the entry's default recipients."""
+        data = kwargs.get(ATTR_DATA) or {}
+        sender = data.get(CONF_SENDER) if isinstance(data, dict) else None
+        runtime = async_get_runtime(self.hass, sender=sender)
+        targets = kwargs.get(ATTR_TARGET) or runtime.default_recipients
+        if not targets:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="no_recipients"
+            )
+        await async_send(runtime, targets, message)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ActioConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add one notify entity per recipient subentry, and the default one."""
+    runtime = entry.runtime_data
+    if runtime.default_recipients:
+        async_add_entities([ActioDefaultNotify(runtime, DEFAULT_RECIPIENTS)])
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type == SUBENTRY_RECIPIENT:
+            async_add_entities(
+                [ActioRecipientNotify(runtime, subentry)],
+                config_subentry_id=subentry.subentry_id,
+            )
+
+
+class ActioNotifyBase(ActioEntity, NotifyEntity):
+    """Sends to a fixed list of numbers."""
+
+    _attr_supported_features = NotifyEntityFeature.TITLE
+
+    @property
+    def recipients(self) -> list[str]:
+        """Who this entity texts."""
+        raise NotImplementedError
+
+    async def async_send_message(self, message: str, title: str | None = None) -> None:
+        """Send; a title becomes the first line."""
+        body = f"{title}\n{message}" if title else message
+        await async_send(self.runtime, self.recipients, body)
+
+
+class ActioDefaultNotify(ActioNotifyBase):
+    """The options' default recipients."""
+
+    @property
+    def recipients(self) -> list[str]:
+        """The default recipients."""
+        return self.runtime.default_recipients
+
+
+class ActioRecipientNotify(ActioNotifyBase):
+    """One recipient configured as a subentry."""
+
+    def __init__(self, runtime: ActioRuntimeData, subentry: ConfigSubentry) -> None:
+        """Name the entity after the recipient."""
+        super().__init__(
+            runtime,
+            NotifyEntityDescription(key=subentry.subentry_id, name=subentry.title),
+        )
+        self._number = str(subentry.data[CONF_NUMBER])
+
+    @property
+    def recipients(self) -> list[str]:
+        """The recipient's number."""
+        return [self._number]

@@ -1,0 +1,152 @@
+"""Phone numbers and message length: normalisation, checks, part counting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+import math
+from typing import Final
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
+
+DEFAULT_REGION: Final = "PL"
+POLISH_COUNTRY_CODE: Final = 48
+MIN_DIGITS: Final = 9
+MAX_DIGITS: Final = 11
+UCS2_PART_LENGTH: Final = 60
+GSM7_MAX_LENGTH: Final = 160
+
+GSM7_BASIC: Final = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# Characters of the extension table cost two septets (escape + char).
+GSM7_EXTENDED: Final = frozenset("^{}\\[~]|€\f")
+_MOBILE_TYPES: Final = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+class NumberProblem(StrEnum):
+    """Why a number was refused; values are translation keys."""
+
+    NOT_A_NUMBER = "not_a_number"
+    WRONG_LENGTH = "wrong_length"
+    NOT_POLISH_MOBILE = "not_polish_mobile"
+
+
+class Encoding(StrEnum):
+    """How ACTIO encodes outgoing messages."""
+
+    UCS2 = "ucs2"
+    GSM7 = "gsm7"
+
+
+class InvalidNumberError(ValueError):
+    """A number that cannot be used, with the reason."""
+
+    def __init__(self, number: str, problem: NumberProblem) -> None:
+        """Store the number as typed and the problem."""
+        self.number = number
+        self.problem = problem
+        super().__init__(f"{number!r}: {problem}")
+
+
+class MessageTooLongError(ValueError):
+    """A GSM-7 body longer than one message."""
+
+    def __init__(self, length: int) -> None:
+        """Store the length in septets."""
+        self.length = length
+        super().__init__(f"{length} GSM-7 characters, at most {GSM7_MAX_LENGTH}")
+
+
+class UnsupportedCharactersError(ValueError):
+    """A body with characters GSM-7 cannot encode."""
+
+    def __init__(self, characters: str) -> None:
+        """Store the offending characters (each once, in order)."""
+        self.characters = characters
+        super().__init__(f"not in GSM-7: {characters}")
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedNumbers:
+    """Outcome of normalising a list: good numbers (unique) and problems."""
+
+    numbers: list[str]
+    invalid: list[InvalidNumberError]
+
+
+def normalize_number(number: str, region: str = DEFAULT_REGION) -> str:
+    """Return digits only, country code first (``48600100200``)."""
+    raw = number.strip()
+    if not raw or any(ch.isalpha() for ch in raw):
+        raise InvalidNumberError(number, NumberProblem.NOT_A_NUMBER)
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except NumberParseException as err:
+        raise InvalidNumberError(number, NumberProblem.NOT_A_NUMBER) from err
+    digits = f"{parsed.country_code}{parsed.national_number}"
+    if not MIN_DIGITS <= len(digits) <= MAX_DIGITS:
+        raise InvalidNumberError(number, NumberProblem.WRONG_LENGTH)
+    return digits
+
+
+def is_polish_mobile(digits: str) -> bool:
+    """Return True for a normalised Polish mobile number."""
+    try:
+        parsed = phonenumbers.parse(f"+{digits}")
+    except NumberParseException:
+        return False
+    return (
+        parsed.country_code == POLISH_COUNTRY_CODE
+        and phonenumbers.number_type(parsed) in _MOBILE_TYPES
+    )
+
+
+def normalize_numbers(numbers: list[str]) -> NormalizedNumbers:
+    """Normalise and deduplicate, collecting every problem instead of stopping."""
+    seen: dict[str, None] = {}
+    invalid: list[InvalidNumberError] = []
+    for number in numbers:
+        try:
+            seen.setdefault(normalize_number(number), None)
+        except InvalidNumberError as err:
+            invalid.append(err)
+    return NormalizedNumbers(list(seen), invalid)
+
+
+def display_sender(value: str) -> str:
+    """Return an inbound sender as digits when it is a number, else as given."""
+    stripped = value.strip()
+    digits = stripped.removeprefix("+")
+    return digits if digits.isdigit() else stripped
+
+
+def ucs2_length(body: str) -> int:
+    """Length in UCS-2/UTF-16 code units (characters beyond the BMP count 2)."""
+    return len(body.encode("utf-16-le")) // 2
+
+
+def gsm7_length(body: str) -> int:
+    """Length in GSM-7 septets; raises for characters GSM-7 cannot encode."""
+    unsupported = dict.fromkeys(
+        ch for ch in body if ch not in GSM7_BASIC and ch not in GSM7_EXTENDED
+    )
+    if unsupported:
+        raise UnsupportedCharactersError("".join(unsupported))
+    return len(body) + sum(ch in GSM7_EXTENDED for ch in body)
+
+
+def count_parts(body: str, encoding: Encoding = Encoding.UCS2) -> int:
+    """Number of SMS parts ACTIO bills for ``body``.
+
+    UCS-2 (the default) splits every 60 characters; GSM-7 is one message of at
+    most 160 septets and raises when the body does not fit.
+    """
+    if encoding is Encoding.GSM7:
+        length = gsm7_length(body)
+        if length > GSM7_MAX_LENGTH:
+            raise MessageTooLongError(length)
+        return 1
+    return max(1, math.ceil(ucs2_length(body) / UCS2_PART_LENGTH))

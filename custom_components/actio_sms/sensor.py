@@ -1,0 +1,140 @@
+"""Sensors: last messages, last delivery status and counters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import STATE_MAX_LENGTH, STATUS_DELIVERED, STATUS_ERROR
+from .entity import ActioEntity
+from .history import MessageLog
+from .runtime import ActioConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+def _truncate(value: Any) -> str | None:
+    return None if value is None else str(value)[:STATE_MAX_LENGTH]
+
+
+def _last(log: MessageLog, which: str) -> dict[str, Any]:
+    return getattr(log, which) or {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActioSensorEntityDescription(SensorEntityDescription):
+    """A sensor computed from the message log."""
+
+    value_fn: Callable[[MessageLog], str | int | None]
+    attributes_fn: Callable[[MessageLog], dict[str, Any]] | None = None
+
+
+SENSORS: tuple[ActioSensorEntityDescription, ...] = (
+    ActioSensorEntityDescription(
+        key="last_received",
+        translation_key="last_received",
+        value_fn=lambda log: _truncate(_last(log, "last_received").get("body")),
+        attributes_fn=lambda log: {
+            key: _last(log, "last_received").get(key)
+            for key in ("from", "to", "body", "received_at")
+        },
+    ),
+    ActioSensorEntityDescription(
+        key="last_sent",
+        translation_key="last_sent",
+        value_fn=lambda log: _truncate(_last(log, "last_sent").get("body")),
+        attributes_fn=lambda log: {
+            key: _last(log, "last_sent").get(key)
+            for key in ("recipients", "message_ids", "body", "sent_at")
+        },
+    ),
+    ActioSensorEntityDescription(
+        key="last_delivery_status",
+        translation_key="last_delivery_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[STATUS_DELIVERED, STATUS_ERROR],
+        value_fn=lambda log: _last(log, "last_delivery").get("status"),
+        attributes_fn=lambda log: {
+            key: _last(log, "last_delivery").get(key)
+            for key in ("message_id", "recipient", "body", "sent_at", "status_at")
+        },
+    ),
+    ActioSensorEntityDescription(
+        key="messages_received",
+        translation_key="messages_received",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda log: log.counters["received"],
+    ),
+    ActioSensorEntityDescription(
+        key="messages_sent",
+        translation_key="messages_sent",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda log: log.counters["sent"],
+    ),
+    ActioSensorEntityDescription(
+        key="messages_delivered",
+        translation_key="messages_delivered",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda log: log.counters["delivered"],
+    ),
+    ActioSensorEntityDescription(
+        key="messages_failed",
+        translation_key="messages_failed",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda log: log.counters["failed"],
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ActioConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of an entry."""
+    async_add_entities(
+        ActioSensor(entry.runtime_data, description) for description in SENSORS
+    )
+
+
+class ActioSensor(ActioEntity, SensorEntity):
+    """A sensor that reads the entry's message log.
+
+    The log is persisted by the integration, so values survive restarts
+    without RestoreSensor.
+    """
+
+    entity_description: ActioSensorEntityDescription
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the log."""
+        self.async_on_remove(self.runtime.async_listen_state(self._async_changed))
+
+    @callback
+    def _async_changed(self) -> None:
+        self.async_write_ha_state()
+
+    @property
+    def native_value(self) -> str | int | None:
+        """The value from the log."""
+        return self.entity_description.value_fn(self.runtime.log)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Details of the last message."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.runtime.log)

@@ -1,0 +1,150 @@
+"""Actions: ``actio_sms.send_message`` and ``actio_sms.get_messages``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import probatio as vol
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DIRECTION,
+    ATTR_LIMIT,
+    ATTR_MESSAGE,
+    ATTR_NUMBER,
+    ATTR_RECIPIENTS,
+    DOMAIN,
+    SERVICE_GET_MESSAGES,
+    SERVICE_SEND_MESSAGE,
+)
+from .phone import InvalidNumberError, normalize_number
+
+if TYPE_CHECKING:
+    from .runtime import ActioRuntimeData
+
+SEND_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_MESSAGE): cv.string,
+        vol.Required(ATTR_RECIPIENTS): vol.All(
+            cv.ensure_list, [cv.string], vol.Length(min=1)
+        ),
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+    }
+)
+GET_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_DIRECTION): vol.In(["sent", "received"]),
+        vol.Optional(ATTR_NUMBER): cv.string,
+        vol.Optional(ATTR_LIMIT, default=20): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=1000)
+        ),
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+    }
+)
+
+
+@callback
+def async_get_runtime(
+    hass: HomeAssistant, *, entry_id: str | None = None, sender: str | None = None
+) -> ActioRuntimeData:
+    """The loaded entry an action is for; raise a translated error otherwise."""
+    if entry_id is not None:
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.domain != DOMAIN:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entry_not_found",
+                translation_placeholders={"entry_id": entry_id},
+            )
+        if entry.state is not ConfigEntryState.LOADED:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entry_not_loaded",
+                translation_placeholders={"title": entry.title},
+            )
+        return entry.runtime_data  # type: ignore[no-any-return]
+    entries = hass.config_entries.async_loaded_entries(DOMAIN)
+    senders = ", ".join(sorted(str(e.unique_id) for e in entries))
+    if sender is not None:
+        try:
+            wanted = normalize_number(str(sender))
+        except InvalidNumberError:
+            wanted = str(sender)
+        for entry in entries:
+            if entry.unique_id == wanted:
+                return entry.runtime_data  # type: ignore[no-any-return]
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="sender_not_found",
+            translation_placeholders={"sender": str(sender), "senders": senders or "-"},
+        )
+    if len(entries) == 1:
+        return entries[0].runtime_data  # type: ignore[no-any-return]
+    if not entries:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_entries"
+        )
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="entry_required",
+        translation_placeholders={"senders": senders},
+    )
+
+
+async def _async_send_message(call: ServiceCall) -> ServiceResponse:
+    from .sending import async_send  # noqa: PLC0415
+
+    runtime = async_get_runtime(call.hass, entry_id=call.data.get(ATTR_CONFIG_ENTRY_ID))
+    outcomes = await async_send(
+        runtime, call.data[ATTR_RECIPIENTS], call.data[ATTR_MESSAGE]
+    )
+    return {
+        "messages": [
+            {"recipient": o.recipient, "message_id": o.message_id, "parts": o.parts}
+            for o in outcomes
+        ]
+    }
+
+
+async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
+    runtime = async_get_runtime(call.hass, entry_id=call.data.get(ATTR_CONFIG_ENTRY_ID))
+    number = call.data.get(ATTR_NUMBER)
+    if number:
+        try:
+            number = normalize_number(number)
+        except InvalidNumberError:
+            number = number.strip()
+    messages = runtime.log.query(
+        call.data.get(ATTR_DIRECTION), number, call.data[ATTR_LIMIT]
+    )
+    return {"messages": messages}  # type: ignore[dict-item]
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        _async_send_message,
+        schema=SEND_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_MESSAGES,
+        _async_get_messages,
+        schema=GET_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )

@@ -1,0 +1,261 @@
+"""The webhook ACTIO posts inbound SMS and delivery reports to."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from ipaddress import ip_address
+import json
+import socket
+import time
+from typing import Any, Final, Literal
+
+from aiohttp import web
+import probatio as vol
+
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+
+from .api import loads_tolerant
+from .const import ACTIO_HOST, LOGGER, MAX_WEBHOOK_BYTES, STATUS_DELIVERED, STATUS_ERROR
+from .history import now_iso
+from .models import DeliveryReport, InboundMessage
+from .phone import display_sender
+from .runtime import ActioRuntimeData
+
+ALLOWLIST_TTL: Final = 300.0
+_MAX_FIELD: Final = 64
+
+
+class InvalidPayloadError(ValueError):
+    """The payload is not one ACTIO (or 3CX's provider) sends."""
+
+
+def _phone(value: Any) -> str:
+    """A number as digits: ``+48600100200`` or ``48600100200``."""
+    if not isinstance(value, str):
+        raise vol.Invalid("expected a string")
+    digits = value.strip().removeprefix("+")
+    if not digits.isdigit() or not 9 <= len(digits) <= 15:
+        raise vol.Invalid("expected a phone number")
+    return digits
+
+
+def _sender(value: Any) -> str:
+    """An inbound sender: a number or an alphanumeric override."""
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_FIELD:
+        raise vol.Invalid("expected a sender")
+    return display_sender(value)
+
+
+def _message_id(value: Any) -> str:
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= _MAX_FIELD
+        or not value.isprintable()
+        or any(ch.isspace() for ch in value)
+    ):
+        raise vol.Invalid("expected a message id")
+    return value
+
+
+def _upper(value: Any) -> str:
+    if not isinstance(value, str):
+        raise vol.Invalid("expected a string")
+    return value.strip().upper()
+
+
+MESSAGE_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("type"): str,
+        vol.Required("from"): _sender,
+        vol.Required("to"): _phone,
+        vol.Required("body"): str,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+NOTIFICATION_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("type"): str,
+        vol.Required("message_id"): _message_id,
+        vol.Required("status"): vol.All(_upper, vol.In(["DELIVERED", "ERROR"])),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+_PHONE_OBJ: Final = vol.Schema(
+    {vol.Required("phone_number"): str}, extra=vol.ALLOW_EXTRA
+)
+TELNYX_RECEIVED_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("text"): str,
+        vol.Required("from"): vol.Schema(
+            {vol.Required("phone_number"): _sender}, extra=vol.ALLOW_EXTRA
+        ),
+        vol.Required("to"): vol.All(
+            [vol.Schema({vol.Required("phone_number"): _phone}, extra=vol.ALLOW_EXTRA)],
+            vol.Length(min=1),
+        ),
+        vol.Optional("received_at"): vol.Any(str, None),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+TELNYX_STATUS: Final[dict[str, Literal["delivered", "error"]]] = {
+    "delivered": STATUS_DELIVERED,
+    "sending_failed": STATUS_ERROR,
+    "delivery_failed": STATUS_ERROR,
+}
+TELNYX_DELIVERY_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("id"): _message_id,
+        vol.Required("to"): vol.All(
+            [
+                vol.Schema(
+                    {vol.Required("status"): vol.All(str, vol.In(TELNYX_STATUS))},
+                    extra=vol.ALLOW_EXTRA,
+                )
+            ],
+            vol.Length(min=1),
+        ),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+TELNYX_DELIVERY_EVENTS: Final = ("message.finalized", "message.sent")
+
+
+def _utc_iso(value: str | None) -> str:
+    """An ISO timestamp given by the sender, in UTC; now if unusable."""
+    if value and (parsed := dt_util.parse_datetime(value)) and parsed.tzinfo:
+        return dt_util.as_utc(parsed).isoformat(timespec="milliseconds")
+    return now_iso()
+
+
+def parse_payload(data: Any) -> InboundMessage | DeliveryReport:
+    """Turn a decoded JSON payload into a typed record, or raise."""
+    if not isinstance(data, dict):
+        raise InvalidPayloadError("not an object")
+    try:
+        if "type" in data:
+            kind = _upper(data["type"])
+            if kind == "MESSAGE":
+                msg = MESSAGE_SCHEMA(data)
+                return InboundMessage(msg["from"], msg["to"], msg["body"], now_iso())
+            if kind == "NOTIFICATION":
+                note = NOTIFICATION_SCHEMA(data)
+                status: Literal["delivered", "error"] = (
+                    "delivered" if note["status"] == "DELIVERED" else "error"
+                )
+                return DeliveryReport(note["message_id"], status)
+            raise InvalidPayloadError("unknown type")
+        envelope = data.get("data")
+        if isinstance(envelope, dict) and isinstance(envelope.get("payload"), dict):
+            return _parse_telnyx(envelope.get("event_type"), envelope["payload"])
+    except vol.Invalid as err:
+        raise InvalidPayloadError(str(err)) from err
+    raise InvalidPayloadError("unknown format")
+
+
+def _parse_telnyx(
+    event_type: Any, payload: dict[str, Any]
+) -> InboundMessage | DeliveryReport:
+    if event_type == "message.received":
+        msg = TELNYX_RECEIVED_SCHEMA(payload)
+        return InboundMessage(
+            msg["from"]["phone_number"],
+            msg["to"][0]["phone_number"],
+            msg["text"],
+            _utc_iso(msg.get("received_at")),
+        )
+    if event_type in TELNYX_DELIVERY_EVENTS:
+        note = TELNYX_DELIVERY_SCHEMA(payload)
+        return DeliveryReport(note["id"], TELNYX_STATUS[note["to"][0]["status"]])
+    raise InvalidPayloadError("unknown event_type")
+
+
+def _error(status: HTTPStatus, message: str) -> web.Response:
+    return web.Response(
+        status=status,
+        text=json.dumps({"error": message}),
+        content_type="application/json",
+    )
+
+
+async def _read_limited(request: web.Request) -> bytes | None:
+    """Read the body, or None once it exceeds the limit (not reading on)."""
+    if (
+        request.content_length is not None
+        and request.content_length > MAX_WEBHOOK_BYTES
+    ):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(MAX_WEBHOOK_BYTES + 1 - size):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_WEBHOOK_BYTES:
+            return None
+    return b"".join(chunks)
+
+
+class ActioAllowlist:
+    """The addresses of ACTIO's servers, resolved lazily and cached."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Start with nothing resolved."""
+        self._hass = hass
+        self._addresses: frozenset[str] = frozenset()
+        self._expires = 0.0
+
+    async def async_allows(self, remote: str | None) -> bool:
+        """Whether ``remote`` is one of ACTIO's addresses."""
+        if remote is None:
+            return False
+        if time.monotonic() >= self._expires:
+            await self._async_refresh()
+        try:
+            return ip_address(remote).compressed in self._addresses
+        except ValueError:
+            return False
+
+    async def _async_refresh(self) -> None:
+        try:
+            infos = await self._hass.loop.getaddrinfo(
+                ACTIO_HOST, 443, type=socket.SOCK_STREAM
+            )
+        except OSError as err:
+            LOGGER.warning(
+                "Cannot resolve %s for the webhook allowlist: %s", ACTIO_HOST, err
+            )
+            self._expires = time.monotonic() + 30
+            return
+        self._addresses = frozenset(ip_address(info[4][0]).compressed for info in infos)
+        self._expires = time.monotonic() + ALLOWLIST_TTL
+
+
+async def async_handle_webhook(
+    runtime: ActioRuntimeData,
+    allowlist: ActioAllowlist,
+    request: web.Request,
+) -> web.Response:
+    """Validate one POST from ACTIO and hand it to the runtime."""
+    if runtime.allowed_sources and not await allowlist.async_allows(request.remote):
+        LOGGER.warning("Refused a webhook call from a peer that is not ACTIO")
+        return _error(HTTPStatus.FORBIDDEN, "forbidden")
+    raw = await _read_limited(request)
+    if raw is None:
+        LOGGER.warning(
+            "Refused a webhook payload larger than %s bytes", MAX_WEBHOOK_BYTES
+        )
+        return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload too large")
+    try:
+        record = parse_payload(loads_tolerant(raw))
+    except (ValueError, RecursionError) as err:
+        # ValueError covers bad UTF-8, bad JSON and InvalidPayloadError.
+        LOGGER.warning("Refused an invalid webhook payload: %s", type(err).__name__)
+        LOGGER.debug("Invalid webhook payload: %s", err)
+        return _error(HTTPStatus.BAD_REQUEST, "invalid payload")
+    if isinstance(record, InboundMessage):
+        runtime.async_handle_inbound(record)
+    else:
+        runtime.async_handle_delivery(record)
+    return web.Response(
+        status=HTTPStatus.OK, text='{"status":"ok"}', content_type="application/json"
+    )

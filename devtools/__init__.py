@@ -1,0 +1,1 @@
+"""Development tools: drive a real Home Assistant for the demo and e2e tests."""

@@ -1,0 +1,100 @@
+"""The live demo behind scripts/develop: simulator + Home Assistant + entry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from pathlib import Path
+import signal
+
+import aiohttp
+
+from .hass import (
+    DEMO_PASSWORD,
+    DEMO_USER,
+    ROOT,
+    HassApi,
+    onboard,
+    onboarded,
+    set_sim_webhook,
+    start_hass,
+    start_simulator,
+    wait_http,
+)
+
+CONFIG = ROOT / "config"
+STATE_FILE = CONFIG / ".actio_demo.json"
+SIM_TOKEN = "demo-token"  # noqa: S105 - the simulator's documented demo token
+
+
+async def prepare(base: str, sim_url: str, session: aiohttp.ClientSession) -> dict[str, str]:
+    """Onboard and add the entry on first start; reuse them afterwards."""
+    state: dict[str, str] = {}
+    if STATE_FILE.exists():
+        state = json.loads(STATE_FILE.read_text(encoding="utf-8"))
+    if not await onboarded(base, session):
+        state = {"token": await onboard(base, session)}
+    api = HassApi(base, state["token"], session)
+    if not await api.entries():
+        result = await api.add_entry(SIM_TOKEN, sim_url)
+        if result.get("type") != "create_entry":
+            msg = f"config flow did not create the entry: {result}"
+            raise RuntimeError(msg)
+        state["webhook_url"] = result["description_placeholders"]["webhook_url"]
+        state["entry_id"] = result["result"]["entry_id"]
+    STATE_FILE.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    STATE_FILE.chmod(0o600)
+    await set_sim_webhook(sim_url, state["webhook_url"], session)
+    return state
+
+
+async def main() -> None:
+    """Run until Ctrl-C."""
+    ha_port = int(os.environ.get("ACTIO_HA_PORT", "8123"))
+    sim_port = int(os.environ.get("ACTIO_SIM_PORT", "8125"))
+    base = f"http://127.0.0.1:{ha_port}"
+    sim_url = f"http://127.0.0.1:{sim_port}"
+    CONFIG.mkdir(exist_ok=True)
+    sim = start_simulator(sim_port, CONFIG / "simulator.log", "--auto-deliver", "3")
+    hass = start_hass(CONFIG, CONFIG / "hass.log")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await wait_http(f"{sim_url}/_sim/config", 30, sim)
+        print("Starting Home Assistant (the first start takes a minute)...", flush=True)
+        await wait_http(f"{base}/manifest.json", 300, hass)
+        async with aiohttp.ClientSession() as session:
+            state = await prepare(base, sim_url, session)
+        print(
+            f"\n  Home Assistant:  {base}  (user {DEMO_USER!r}, password {DEMO_PASSWORD!r})"
+            f"\n  ACTIO simulator: {sim_url}/  (phone page: send and receive SMS)"
+            f"\n  API token:       {state['token']}"
+            f"\n  (also in {STATE_FILE.relative_to(ROOT)}; logs in config/hass.log)"
+            "\n\nPress Ctrl-C to stop both.\n",
+            flush=True,
+        )
+        done = asyncio.ensure_future(stop.wait())
+        while not done.done():
+            if hass.proc.poll() is not None or sim.proc.poll() is not None:
+                print("A process exited; stopping.", flush=True)
+                break
+            await asyncio.sleep(0.5)
+        done.cancel()
+    finally:
+        print("Stopping...", flush=True)
+        hass.stop()
+        sim.stop()
+
+
+def run() -> None:
+    """Entry point."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+if __name__ == "__main__":
+    run()

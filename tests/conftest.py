@@ -1,0 +1,146 @@
+"""Fixtures: a real ACTIO simulator over HTTP and a config entry pointing at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import ClientSession
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from actio_simulator import SimState, Simulator, Token, run_simulator
+
+# Import the project's package before the plugin's bundled custom_components
+# can shadow it.
+import custom_components.actio_sms  # noqa: F401
+from custom_components.actio_sms.const import (
+    CONF_API_MODE,
+    CONF_API_URL,
+    CONF_CLOUDHOOK,
+    CONF_SENDER,
+    CONF_TOKEN,
+    DOMAIN,
+)
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+
+TOKEN = "test-token-0123456789abcdef"
+TCX_TOKEN = "test-3cx-token-abcdef"
+NOMULTI_TOKEN = "test-nomulti-token"
+SENDER = "48732129000"
+WEBHOOK_ID = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+
+@dataclass
+class Sim:
+    """A running simulator and helpers to inspect it."""
+
+    sim: Simulator
+    url: str
+
+    @property
+    def state(self) -> SimState:
+        """The simulator's mutable state."""
+        return self.sim.state
+
+    @property
+    def outbox(self) -> list[Any]:
+        """Messages the simulator accepted."""
+        return self.sim.state.outbox
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """API requests the simulator saw."""
+        return self.sim.state.requests
+
+    def fault(self, fault: str | None, count: int | None = None) -> None:
+        """Inject a fault for the next ``count`` requests (None = all)."""
+        self.sim.state.fault = fault
+        self.sim.state.fault_count = count
+
+
+def make_state(**kwargs: Any) -> SimState:
+    """Simulator state with the test tokens."""
+    return SimState(
+        tokens={
+            TOKEN: Token(senders=[SENDER]),
+            TCX_TOKEN: Token(senders=[SENDER], mode="3cx", multi=False),
+            NOMULTI_TOKEN: Token(senders=[SENDER], multi=False),
+        },
+        **kwargs,
+    )
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/ in every test."""
+
+
+@pytest.fixture
+async def simulator(socket_enabled: None) -> AsyncIterator[Sim]:
+    """A real ACTIO simulator on a free localhost port."""
+    async with run_simulator(make_state()) as (sim, url):
+        yield Sim(sim, url)
+
+
+@pytest.fixture
+async def session(socket_enabled: None) -> AsyncIterator[ClientSession]:
+    """A plain aiohttp session for client contract tests."""
+    async with ClientSession() as client_session:
+        yield client_session
+
+
+def entry_data(url: str, token: str = TOKEN, mode: str = "sms") -> dict[str, Any]:
+    """Config entry data for a simulator URL."""
+    return {
+        CONF_TOKEN: token,
+        CONF_SENDER: SENDER,
+        CONF_API_URL: url,
+        CONF_API_MODE: mode,
+        CONF_WEBHOOK_ID: WEBHOOK_ID,
+        CONF_CLOUDHOOK: False,
+    }
+
+
+@pytest.fixture
+def entry_options() -> dict[str, Any]:
+    """Options of the mock entry; tests override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def mock_config_entry(simulator: Sim, entry_options: dict[str, Any]) -> MockConfigEntry:
+    """An ACTIO SMS entry pointing at the simulator."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=SENDER,
+        unique_id=SENDER,
+        data=entry_data(simulator.url),
+        options=entry_options,
+    )
+
+
+type Setup = Callable[[MockConfigEntry], Coroutine[Any, Any, MockConfigEntry]]
+
+
+@pytest.fixture
+def setup_entry(hass: HomeAssistant) -> Setup:
+    """Add and set up an entry."""
+
+    async def _setup(entry: MockConfigEntry) -> MockConfigEntry:
+        entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        return entry
+
+    return _setup
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, setup_entry: Setup
+) -> MockConfigEntry:
+    """The mock entry, set up."""
+    return await setup_entry(mock_config_entry)
