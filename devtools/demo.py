@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-from pathlib import Path
 import signal
 
 import aiohttp
@@ -29,7 +28,9 @@ STATE_FILE = CONFIG / ".actio_demo.json"
 SIM_TOKEN = "demo-token"  # noqa: S105 - the simulator's documented demo token
 
 
-async def prepare(base: str, sim_url: str, session: aiohttp.ClientSession) -> dict[str, str]:
+async def prepare(
+    base: str, sim_url: str, session: aiohttp.ClientSession
+) -> dict[str, str]:
     """Onboard and add the entry on first start; reuse them afterwards."""
     state: dict[str, str] = {}
     if STATE_FILE.exists():

@@ -95,7 +95,9 @@ def start_hass(config_dir: Path, log: Path) -> Process:
     return Process([str(hass), "-c", str(config_dir), "--skip-pip"], log)
 
 
-async def wait_http(url: str, timeout: float = 120, proc: Process | None = None) -> None:
+async def wait_http(
+    url: str, timeout: float = 120, proc: Process | None = None
+) -> None:
     """Wait until ``url`` answers (any status below 500)."""
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as session:
@@ -170,12 +172,18 @@ class HassApi:
         """Submit a config flow step."""
         return dict(await self.post(f"/api/config/config_entries/flow/{flow_id}", data))
 
-    async def add_entry(self, token: str, sim_url: str, sender: str = DEMO_SENDER) -> dict[str, Any]:
+    async def add_entry(
+        self, token: str, sim_url: str, sender: str = DEMO_SENDER
+    ) -> dict[str, Any]:
         """Run the config flow to the end; returns the create_entry result."""
         flow = await self.start_flow()
         return await self.flow_step(
             flow["flow_id"],
-            {"token": token, "sender": sender, "advanced": {"api_url": sim_url, "api_mode": "sms"}},
+            {
+                "token": token,
+                "sender": sender,
+                "advanced": {"api_url": sim_url, "api_mode": "sms"},
+            },
         )
 
     async def ws(self) -> aiohttp.ClientWebSocketResponse:
@@ -207,7 +215,11 @@ async def onboard(base: str, session: aiohttp.ClientSession) -> str:
         auth_code = (await resp.json())["auth_code"]
     async with session.post(
         f"{base}/auth/token",
-        data={"grant_type": "authorization_code", "code": auth_code, "client_id": client_id},
+        data={
+            "grant_type": "authorization_code",
+            "code": auth_code,
+            "client_id": client_id,
+        },
     ) as resp:
         resp.raise_for_status()
         access = (await resp.json())["access_token"]
@@ -220,7 +232,12 @@ async def onboard(base: str, session: aiohttp.ClientSession) -> str:
     )
     ws = await api.ws()
     await ws.send_json(
-        {"id": 1, "type": "auth/long_lived_access_token", "client_name": "ACTIO SMS demo", "lifespan": 3650}
+        {
+            "id": 1,
+            "type": "auth/long_lived_access_token",
+            "client_name": "ACTIO SMS demo",
+            "lifespan": 3650,
+        }
     )
     reply = await ws.receive_json()
     await ws.close()
@@ -236,7 +253,11 @@ async def onboarded(base: str, session: aiohttp.ClientSession) -> bool:
     return any(step["step"] == "user" and step["done"] for step in steps)
 
 
-async def set_sim_webhook(sim_url: str, webhook_url: str, session: aiohttp.ClientSession) -> None:
+async def set_sim_webhook(
+    sim_url: str, webhook_url: str, session: aiohttp.ClientSession
+) -> None:
     """Point the simulator at the entry's webhook."""
-    async with session.post(f"{sim_url}/_sim/config", json={"webhook_url": webhook_url}) as resp:
+    async with session.post(
+        f"{sim_url}/_sim/config", json={"webhook_url": webhook_url}
+    ) as resp:
         resp.raise_for_status()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
+import socket
+import sys
+import types
 from typing import Any
 
 from aiohttp import ClientSession
@@ -61,6 +64,13 @@ class Sim:
         self.sim.state.fault_count = count
 
 
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def make_state(**kwargs: Any) -> SimState:
     """Simulator state with the test tokens."""
     return SimState(
@@ -71,6 +81,45 @@ def make_state(**kwargs: Any) -> SimState:
         },
         **kwargs,
     )
+
+
+@dataclass
+class FakeCloud:
+    """Stands in for homeassistant.components.cloud, which cannot import here."""
+
+    active: bool = True
+    created: list[str] | None = None
+    deleted: list[str] | None = None
+
+    def async_active_subscription(self, hass: HomeAssistant) -> bool:
+        return self.active
+
+    async def async_create_cloudhook(self, hass: HomeAssistant, webhook_id: str) -> str:
+        assert self.created is not None
+        self.created.append(webhook_id)
+        return f"https://hooks.nabu.casa/{webhook_id[:8]}"
+
+    async def async_delete_cloudhook(
+        self, hass: HomeAssistant, webhook_id: str
+    ) -> None:
+        assert self.deleted is not None
+        self.deleted.append(webhook_id)
+
+
+@pytest.fixture
+def fake_cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> FakeCloud:
+    """Home Assistant Cloud loaded with an active subscription (faked)."""
+    cloud = FakeCloud(created=[], deleted=[])
+    module = types.ModuleType("homeassistant.components.cloud")
+    for name in (
+        "async_active_subscription",
+        "async_create_cloudhook",
+        "async_delete_cloudhook",
+    ):
+        setattr(module, name, getattr(cloud, name))
+    monkeypatch.setitem(sys.modules, "homeassistant.components.cloud", module)
+    hass.config.components.add("cloud")
+    return cloud
 
 
 @pytest.fixture(autouse=True)

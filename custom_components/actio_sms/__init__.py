@@ -23,6 +23,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import ActioAuthError, ActioClient, ActioError, ActioValidationError
+from .cloudhook import async_delete_cloudhook
 from .const import (
     CONF_API_URL,
     CONF_CLOUDHOOK,
@@ -139,7 +140,5 @@ async def async_unload_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bo
 async def async_remove_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> None:
     """Delete the cloudhook and the stored history of a removed entry."""
     await MessageLog(hass, entry.entry_id, 0, 0).async_remove()
-    if entry.data.get(CONF_CLOUDHOOK) and "cloud" in hass.config.components:
-        from homeassistant.components import cloud  # noqa: PLC0415
-
-        await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
+    if entry.data.get(CONF_CLOUDHOOK):
+        await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])

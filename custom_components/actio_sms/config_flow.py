@@ -42,6 +42,7 @@ from .api import (
     ActioValidationError,
     ApiMode,
 )
+from .cloudhook import async_create_cloudhook
 from .const import (
     CONF_ALLOWED_SOURCES,
     CONF_API_MODE,
@@ -187,18 +188,17 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_create(self, data: dict[str, Any]) -> ConfigFlowResult:
         webhook_id = webhook.async_generate_id()
-        url = webhook_url(self.hass, webhook_id)
-        cloudhook = False
-        if "cloud" in self.hass.config.components:
-            from homeassistant.components import cloud  # noqa: PLC0415
-
-            if cloud.async_active_subscription(self.hass):
-                url = await cloud.async_create_cloudhook(self.hass, webhook_id)
-                cloudhook = True
+        cloud_url = await async_create_cloudhook(self.hass, webhook_id)
         return self.async_create_entry(
             title=data[CONF_SENDER],
-            data={**data, CONF_WEBHOOK_ID: webhook_id, CONF_CLOUDHOOK: cloudhook},
-            description_placeholders={"webhook_url": url},
+            data={
+                **data,
+                CONF_WEBHOOK_ID: webhook_id,
+                CONF_CLOUDHOOK: cloud_url is not None,
+            },
+            description_placeholders={
+                "webhook_url": cloud_url or webhook_url(self.hass, webhook_id)
+            },
         )
 
     async def async_step_reauth(

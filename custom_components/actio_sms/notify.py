@@ -14,10 +14,11 @@ from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
-from .const import CONF_NUMBER, CONF_SENDER, DOMAIN, SUBENTRY_RECIPIENT
+from .const import CONF_NUMBER, CONF_SENDER, DOMAIN, MANUFACTURER, SUBENTRY_RECIPIENT
 from .entity import ActioEntity
 from .runtime import ActioConfigEntry, ActioRuntimeData
 from .sending import async_send
@@ -106,13 +107,21 @@ class ActioDefaultNotify(ActioNotifyBase):
 class ActioRecipientNotify(ActioNotifyBase):
     """One recipient configured as a subentry."""
 
+    _attr_name = None
+
     def __init__(self, runtime: ActioRuntimeData, subentry: ConfigSubentry) -> None:
-        """Name the entity after the recipient."""
-        super().__init__(
-            runtime,
-            NotifyEntityDescription(key=subentry.subentry_id, name=subentry.title),
-        )
+        """Give the recipient a device of its own, linked to the entry's."""
+        super().__init__(runtime, NotifyEntityDescription(key=subentry.subentry_id))
         self._number = str(subentry.data[CONF_NUMBER])
+        entry_device = runtime.entry.unique_id or runtime.entry.entry_id
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{entry_device}_{subentry.subentry_id}")},
+            name=f"ACTIO SMS {runtime.sender} {subentry.title}",
+            manufacturer=MANUFACTURER,
+            model="Recipient",
+            entry_type=DeviceEntryType.SERVICE,
+            via_device=(DOMAIN, entry_device),
+        )
 
     @property
     def recipients(self) -> list[str]:

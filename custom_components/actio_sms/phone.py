@@ -12,6 +12,7 @@ from phonenumbers import NumberParseException, PhoneNumberType
 
 DEFAULT_REGION: Final = "PL"
 POLISH_COUNTRY_CODE: Final = 48
+POLISH_NATIONAL_DIGITS: Final = 9
 MIN_DIGITS: Final = 9
 MAX_DIGITS: Final = 11
 UCS2_PART_LENGTH: Final = 60
@@ -87,7 +88,12 @@ def normalize_number(number: str, region: str = DEFAULT_REGION) -> str:
     except NumberParseException as err:
         raise InvalidNumberError(number, NumberProblem.NOT_A_NUMBER) from err
     digits = f"{parsed.country_code}{parsed.national_number}"
-    if not MIN_DIGITS <= len(digits) <= MAX_DIGITS:
+    # Polish numbers always have nine national digits; elsewhere only the
+    # spec's 9-11 digit rule applies.
+    polish_wrong = parsed.country_code == POLISH_COUNTRY_CODE and (
+        len(str(parsed.national_number)) != POLISH_NATIONAL_DIGITS
+    )
+    if polish_wrong or not MIN_DIGITS <= len(digits) <= MAX_DIGITS:
         raise InvalidNumberError(number, NumberProblem.WRONG_LENGTH)
     return digits
 

@@ -7,17 +7,15 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
+from .cloudhook import async_cloud_active
 from .const import DOMAIN, ISSUE_WEBHOOK_UNREACHABLE
 
 
 @callback
 def async_webhook_reachable(hass: HomeAssistant) -> bool:
     """Whether Home Assistant has a URL the internet can reach (or Cloud)."""
-    if "cloud" in hass.config.components:
-        from homeassistant.components import cloud  # noqa: PLC0415
-
-        if cloud.async_active_subscription(hass):
-            return True
+    if async_cloud_active(hass):
+        return True
     try:
         get_url(hass, allow_internal=False, allow_ip=True, prefer_external=True)
     except NoURLAvailableError:

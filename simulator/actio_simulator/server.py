@@ -460,6 +460,10 @@ class Simulator:
         status = 0
         try:
             response = await handler(request)
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        else:
             status = response.status
             return response
         finally:

@@ -1,0 +1,33 @@
+"""Home Assistant Cloud: cloudhooks for the webhook, when a subscription is active."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant, callback
+
+
+@callback
+def async_cloud_active(hass: HomeAssistant) -> bool:
+    """Whether Home Assistant Cloud is loaded with an active subscription."""
+    if "cloud" not in hass.config.components:
+        return False
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    return cloud.async_active_subscription(hass)
+
+
+async def async_create_cloudhook(hass: HomeAssistant, webhook_id: str) -> str | None:
+    """A cloudhook URL for ``webhook_id``, or None without Cloud."""
+    if not async_cloud_active(hass):
+        return None
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    return await cloud.async_create_cloudhook(hass, webhook_id)
+
+
+async def async_delete_cloudhook(hass: HomeAssistant, webhook_id: str) -> None:
+    """Delete the cloudhook of a removed entry."""
+    if "cloud" not in hass.config.components:
+        return
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    await cloud.async_delete_cloudhook(hass, webhook_id)

@@ -1,0 +1,363 @@
+"""Contract tests: the client against the simulator over real HTTP."""
+
+from __future__ import annotations
+
+import ast
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+import re
+
+from aiohttp import ClientSession
+import pytest
+
+from actio_simulator import run_simulator
+from custom_components.actio_sms.api import (
+    PATHS_MULTI,
+    ActioAuthError,
+    ActioClient,
+    ActioConnectionError,
+    ActioError,
+    ActioRateLimitError,
+    ActioResponseError,
+    ActioServerError,
+    ActioValidationError,
+    ApiMode,
+    SentMessage,
+    loads_tolerant,
+    parse_retry_after,
+)
+
+from .conftest import (
+    NOMULTI_TOKEN,
+    SENDER,
+    TCX_TOKEN,
+    TOKEN,
+    Sim,
+    free_port,
+    make_state,
+)
+
+HEX16 = re.compile(r"^[0-9a-f]{16}$")
+
+
+def client(
+    session: ClientSession, sim: Sim, token: str = TOKEN, **kwargs
+) -> ActioClient:
+    return ActioClient(session, token, base_url=sim.url, **kwargs)
+
+
+async def test_send_sms(session: ClientSession, simulator: Sim) -> None:
+    sent = await client(session, simulator).send_sms(SENDER, "48600100200", "Zażółć 🎉")
+    assert sent.recipient == "48600100200"
+    assert HEX16.match(sent.message_id or "")
+    [item] = simulator.outbox
+    assert (item.message_id, item.sender, item.recipient, item.body) == (
+        sent.message_id,
+        SENDER,
+        "48600100200",
+        "Zażółć 🎉",
+    )
+
+
+async def test_send_sms_validation_error(
+    session: ClientSession, simulator: Sim
+) -> None:
+    with pytest.raises(ActioValidationError) as err:
+        await client(session, simulator).send_sms(SENDER, "123", "x")
+    assert set(err.value.errors) == {"to"}
+    assert "to:" in str(err.value)
+    assert simulator.outbox == []
+
+
+async def test_bad_token(session: ClientSession, simulator: Sim) -> None:
+    with pytest.raises(ActioAuthError):
+        await client(session, simulator, "wrong").send_sms(SENDER, "48600100200", "x")
+    assert simulator.outbox == []
+
+
+async def test_wrong_sender(session: ClientSession, simulator: Sim) -> None:
+    with pytest.raises(ActioValidationError) as err:
+        await client(session, simulator).send_sms("48500500500", "48600100200", "x")
+    assert "from" in err.value.errors
+
+
+async def test_probe_valid(session: ClientSession, simulator: Sim) -> None:
+    await client(session, simulator).check_credentials(SENDER)
+    assert simulator.outbox == []
+    assert [r["status"] for r in simulator.requests] == [422]
+
+
+async def test_probe_bad_token(session: ClientSession, simulator: Sim) -> None:
+    with pytest.raises(ActioAuthError):
+        await client(session, simulator, "nope").check_credentials(SENDER)
+
+
+async def test_probe_bad_sender(session: ClientSession, simulator: Sim) -> None:
+    with pytest.raises(ActioValidationError) as err:
+        await client(session, simulator).check_credentials("48500500500")
+    assert list(err.value.errors) == ["from"]
+    assert simulator.outbox == []
+
+
+async def test_probe_3cx(session: ClientSession, simulator: Sim) -> None:
+    await client(session, simulator, TCX_TOKEN).check_credentials(
+        SENDER, mode=ApiMode.TCX
+    )
+    with pytest.raises(ActioAuthError):
+        await client(session, simulator).check_credentials(SENDER, mode=ApiMode.TCX)
+    assert simulator.outbox == []
+
+
+async def test_probe_errors_token_in_422(
+    session: ClientSession, simulator: Sim
+) -> None:
+    simulator.fault("422")
+    with pytest.raises(ActioValidationError) as err:
+        await client(session, simulator).check_credentials(SENDER)
+    assert "to" in err.value.errors
+
+
+async def test_send_multi(session: ClientSession, simulator: Sim) -> None:
+    numbers = ["48600100200", "48600100201", "48732129001"]
+    sent = await client(session, simulator).send_sms_multi(SENDER, numbers, "Hi")
+    assert [s.recipient for s in sent] == numbers
+    assert all(HEX16.match(s.message_id or "") for s in sent)
+    assert [r["path"] for r in simulator.requests] == ["/api/sms-multi"]
+    assert len(simulator.outbox) == 3
+
+
+async def test_send_multi_falls_back_to_mult(
+    session: ClientSession, socket_enabled: None
+) -> None:
+    async with run_simulator(make_state(multi_path="mult")) as (sim, url):
+        actio = ActioClient(session, TOKEN, base_url=url)
+        sent = await actio.send_sms_multi(SENDER, ["48600100200"], "Hi")
+        assert [s.recipient for s in sent] == ["48600100200"]
+        assert actio.multi_path == PATHS_MULTI[1]
+        await actio.send_sms_multi(SENDER, ["48600100201"], "Hi")
+        paths = [(r["path"], r["status"]) for r in sim.state.requests]
+        # The 404 costs one request once; the working path is remembered.
+        assert paths == [
+            ("/api/sms-multi", 404),
+            ("/api/sms-mult", 200),
+            ("/api/sms-mult", 200),
+        ]
+        assert len(sim.state.outbox) == 2
+
+
+async def test_multi_all_or_nothing(session: ClientSession, simulator: Sim) -> None:
+    with pytest.raises(ActioValidationError) as err:
+        await client(session, simulator).send_sms_multi(
+            SENDER, ["48600100200", "48221234567"], "Hi"
+        )
+    assert "to" in err.value.errors
+    assert simulator.outbox == []
+
+
+async def test_multi_not_enabled(session: ClientSession, simulator: Sim) -> None:
+    with pytest.raises(ActioValidationError):
+        await client(session, simulator, NOMULTI_TOKEN).send_sms_multi(
+            SENDER, ["48600100200"], "Hi"
+        )
+    assert simulator.outbox == []
+
+
+async def test_multi_server_rejects_duplicates(
+    session: ClientSession, simulator: Sim
+) -> None:
+    # The client refuses duplicates itself; the simulator refuses them too.
+    with pytest.raises(ValueError, match="unique"):
+        await client(session, simulator).send_sms_multi(
+            SENDER, ["48600100200"] * 2, "Hi"
+        )
+    async with session.post(
+        f"{simulator.url}/api/sms-multi",
+        json={"from": SENDER, "to": ["48600100200", "48600100200"], "body": "x"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ) as resp:
+        assert resp.status == 422
+        assert "to" in (await resp.json())["errors"]
+    assert simulator.outbox == []
+
+
+@pytest.mark.parametrize("count", [0, 101])
+async def test_multi_bounds(session: ClientSession, simulator: Sim, count: int) -> None:
+    numbers = [f"48600{i:06d}" for i in range(count)]
+    with pytest.raises(ValueError, match="recipients"):
+        await client(session, simulator).send_sms_multi(SENDER, numbers, "Hi")
+    assert simulator.requests == []
+
+
+async def test_send_3cx(session: ClientSession, simulator: Sim) -> None:
+    sent = await client(session, simulator, TCX_TOKEN).send_3cx(
+        SENDER, "48600100200", "Cześć"
+    )
+    assert HEX16.match(sent.message_id or "")
+    [item] = simulator.outbox
+    assert (item.endpoint, item.recipient, item.body) == ("tcx", "48600100200", "Cześć")
+
+
+@pytest.mark.parametrize(
+    ("fault", "exc"),
+    [
+        ("403", ActioAuthError),
+        ("422", ActioValidationError),
+        ("429", ActioRateLimitError),
+        ("500", ActioServerError),
+        ("timeout", ActioConnectionError),
+        ("reset", ActioConnectionError),
+        ("non_json", ActioResponseError),
+    ],
+)
+async def test_faults(
+    session: ClientSession, simulator: Sim, fault: str, exc: type[ActioError]
+) -> None:
+    simulator.fault(fault)
+    actio = client(session, simulator, timeout=0.5)
+    with pytest.raises(exc) as err:
+        await actio.send_sms(SENDER, "48600100200", "x")
+    with pytest.raises(exc):
+        await actio.send_sms_multi(SENDER, ["48600100200"], "x")
+    if fault == "429":
+        assert err.value.retry_after == 7  # type: ignore[attr-defined]
+    if fault == "500":
+        assert err.value.status == 500  # type: ignore[attr-defined]
+    # No retry of a request that may have reached ACTIO: one request each.
+    assert len(simulator.requests) == 2 or fault == "timeout"
+    assert simulator.outbox == []
+
+
+async def test_connection_refused_retries_once(
+    session: ClientSession, socket_enabled: None
+) -> None:
+    actio = ActioClient(session, TOKEN, base_url=f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(ActioConnectionError):
+        await actio.send_sms(SENDER, "48600100200", "x")
+
+
+async def test_unexpected_status(session: ClientSession, simulator: Sim) -> None:
+    actio = ActioClient(session, TOKEN, base_url=f"{simulator.url}/nothing-here")
+    with pytest.raises(ActioResponseError) as err:
+        await actio.send_sms(SENDER, "48600100200", "x")
+    assert err.value.status == 404
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "exc"),
+    [
+        ({"message_id": ""}, 200, ActioResponseError),
+        ({"nothing": 1}, 200, ActioResponseError),
+        ([1, 2], 200, ActioResponseError),
+        ({"message_ids": "x"}, 200, ActioResponseError),
+        (
+            {"message_ids": [{"number": "1", "message_id": "x"}]},
+            200,
+            ActioResponseError,
+        ),
+        ({"errors": {"token": "Invalid token"}}, 422, ActioAuthError),
+        ({"errors": {"body": ["x"], "to": None}}, 422, ActioValidationError),
+        (None, 401, ActioAuthError),
+        (None, 418, ActioResponseError),
+        (None, 503, ActioServerError),
+    ],
+)
+async def test_odd_answers(
+    session: ClientSession,
+    socket_enabled: None,
+    payload,
+    status: int,
+    exc: type[ActioError],
+) -> None:
+    from aiohttp import web
+
+    async def handler(_request: web.Request) -> web.Response:
+        return web.json_response(payload, status=status)
+
+    app = web.Application()
+    app.router.add_post("/api/sms", handler)
+    app.router.add_post("/api/sms-multi", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        actio = ActioClient(session, TOKEN, base_url=f"http://127.0.0.1:{port}")
+        with pytest.raises(exc):
+            if isinstance(payload, dict) and "message_ids" in payload:
+                await actio.send_sms_multi(SENDER, ["48600100200"], "x")
+            else:
+                await actio.send_sms(SENDER, "48600100200", "x")
+    finally:
+        await runner.cleanup()
+
+
+async def test_tolerant_answers(session: ClientSession, socket_enabled: None) -> None:
+    """Typographic quotes as in the spec's examples, ids as numbers, '+' numbers."""
+    from aiohttp import web
+
+    answers = {
+        "/api/sms": "{\u201emessage_id\u201d:\u201ea906cff7719bd889\u201d}",
+        "/api/sms-multi": '{"message_ids":[{"number":"+48600100200","message_id":"a906cff7719bd889"},'
+        '{"number":"48600100201","message_id":"b906cff7719bd889"}, "junk"]}',
+        "/api/tcx": '{"message_id": 12345}',
+    }
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=answers[request.path], content_type="application/json")
+
+    app = web.Application()
+    for path in answers:
+        app.router.add_post(path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        actio = ActioClient(session, TOKEN, base_url=f"http://127.0.0.1:{port}/")
+        assert await actio.send_sms(SENDER, "48600100200", "x") == SentMessage(
+            "48600100200", "a906cff7719bd889"
+        )
+        sent = await actio.send_sms_multi(
+            SENDER, ["48600100200", "48600100201", "48600100202"], "x"
+        )
+        assert [s.recipient for s in sent] == ["48600100200", "48600100201"]
+        assert (await actio.send_3cx(SENDER, "48600100200", "x")).message_id == "12345"
+    finally:
+        await runner.cleanup()
+
+
+def test_loads_tolerant() -> None:
+    assert loads_tolerant('{"a": 1}') == {"a": 1}
+    assert loads_tolerant("{\u201ea\u201d\uff1a\u201cb\u201d}".encode()) == {"a": "b"}
+    with pytest.raises(ValueError, match="Expecting"):
+        loads_tolerant("{nope")
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("12") == 12.0
+    assert parse_retry_after("-3") == 0.0
+    assert parse_retry_after("soon") is None
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    later = format_datetime(now + timedelta(seconds=30), usegmt=True)
+    assert parse_retry_after(later, now=now.timestamp()) == 30.0
+
+
+def test_api_does_not_import_homeassistant() -> None:
+    source = Path(__file__).parent.parent / "custom_components/actio_sms/api.py"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    modules = [
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    ]
+    assert modules
+    assert not [
+        m
+        for m in modules
+        if m and m.split(".")[0] in ("homeassistant", "custom_components")
+    ]
+    assert not [m for m in modules if m is None]  # no relative imports either

@@ -1,0 +1,427 @@
+"""Config flow: user, reauth, reconfigure, options and recipient subentries."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.actio_sms.const import (
+    CONF_ALLOWED_SOURCES,
+    CONF_API_MODE,
+    CONF_API_URL,
+    CONF_BULK,
+    CONF_CLOUDHOOK,
+    CONF_CONCURRENCY,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_ENCODING,
+    CONF_HISTORY_DAYS,
+    CONF_HISTORY_SIZE,
+    CONF_NUMBER,
+    CONF_SENDER,
+    CONF_TOKEN,
+    DOMAIN,
+    SUBENTRY_RECIPIENT,
+)
+from homeassistant.config_entries import SOURCE_USER, ConfigSubentryData
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.network import NoURLAvailableError
+
+from .conftest import (
+    SENDER,
+    TCX_TOKEN,
+    TOKEN,
+    FakeCloud,
+    Setup,
+    Sim,
+    entry_data,
+    free_port,
+)
+
+
+def user_input(
+    url: str, token: str = TOKEN, sender: str = "+48 732 129 000", mode: str = "sms"
+) -> dict:
+    return {
+        CONF_TOKEN: token,
+        CONF_SENDER: sender,
+        "advanced": {CONF_API_URL: url, CONF_API_MODE: mode},
+    }
+
+
+async def test_user_flow(hass: HomeAssistant, simulator: Sim) -> None:
+    await async_process_ha_core_config(hass, {"external_url": "https://ha.example.com"})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url + "/")
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == SENDER
+    data = result["data"]
+    assert data[CONF_SENDER] == SENDER
+    assert data[CONF_TOKEN] == TOKEN
+    assert data[CONF_API_URL] == simulator.url
+    assert data[CONF_API_MODE] == "sms"
+    assert data[CONF_CLOUDHOOK] is False
+    assert len(data[CONF_WEBHOOK_ID]) == 64
+    assert result["result"].unique_id == SENDER
+    assert result["description_placeholders"] == {
+        "webhook_url": f"https://ha.example.com/api/webhook/{data[CONF_WEBHOOK_ID]}"
+    }
+    # The credential probe sent nothing.
+    assert simulator.outbox == []
+
+
+async def test_user_flow_without_url(hass: HomeAssistant, simulator: Sim) -> None:
+    """Without any URL the dialog still shows the path to use."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    with patch(
+        "custom_components.actio_sms.config_flow.webhook.async_generate_url",
+        side_effect=NoURLAvailableError,
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], user_input(simulator.url)
+        )
+    webhook_id = result["data"][CONF_WEBHOOK_ID]
+    assert result["description_placeholders"] == {
+        "webhook_url": f"/api/webhook/{webhook_id}"
+    }
+
+
+async def test_user_flow_3cx(hass: HomeAssistant, simulator: Sim) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url, TCX_TOKEN, mode="3cx")
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_API_MODE] == "3cx"
+
+
+async def test_user_flow_cloudhook(
+    hass: HomeAssistant, simulator: Sim, fake_cloud: FakeCloud
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url)
+    )
+    webhook_id = result["data"][CONF_WEBHOOK_ID]
+    assert result["data"][CONF_CLOUDHOOK] is True
+    assert result["description_placeholders"] == {
+        "webhook_url": f"https://hooks.nabu.casa/{webhook_id[:8]}"
+    }
+    assert fake_cloud.created == [webhook_id]
+
+
+async def test_user_flow_cloud_inactive(
+    hass: HomeAssistant, simulator: Sim, fake_cloud: FakeCloud
+) -> None:
+    fake_cloud.active = False
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url)
+    )
+    assert result["data"][CONF_CLOUDHOOK] is False
+    assert fake_cloud.created == []
+
+
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({CONF_TOKEN: "wrong"}, {"base": "invalid_auth"}),
+        ({CONF_SENDER: "48500500500"}, {CONF_SENDER: "invalid_sender"}),
+        ({CONF_SENDER: "not a number"}, {CONF_SENDER: "invalid_sender"}),
+    ],
+)
+async def test_user_flow_errors_then_recover(
+    hass: HomeAssistant, simulator: Sim, change: dict, errors: dict
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url) | change
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_user_flow_cannot_connect(hass: HomeAssistant, simulator: Sim) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(f"http://127.0.0.1:{free_port()}")
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    simulator.fault("500")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url)
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_user_flow_unknown(hass: HomeAssistant, simulator: Sim) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    simulator.fault("422")  # a 422 that names neither body nor from
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url)
+    )
+    assert result["errors"] == {"base": "unknown"}
+    simulator.fault(None)
+    with patch(
+        "custom_components.actio_sms.config_flow.ActioClient.check_credentials",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], user_input(simulator.url)
+        )
+    assert result["errors"] == {"base": "unknown"}
+
+
+async def test_user_flow_already_configured(
+    hass: HomeAssistant, simulator: Sim, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reauth(
+    hass: HomeAssistant, simulator: Sim, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SENDER,
+        title=SENDER,
+        data=entry_data(simulator.url, token="old"),
+    )
+    mock_config_entry.add_to_hass(hass)
+    result = await mock_config_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"]["sender"] == SENDER
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "still-wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: TOKEN}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert mock_config_entry.data[CONF_TOKEN] == TOKEN
+
+
+async def test_reconfigure(
+    hass: HomeAssistant,
+    simulator: Sim,
+    mock_config_entry: MockConfigEntry,
+    setup_entry: Setup,
+) -> None:
+    simulator.state.tokens["other"] = type(simulator.state.tokens[TOKEN])(
+        senders=["48732129005"]
+    )
+    await setup_entry(mock_config_entry)
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_TOKEN: "other", CONF_SENDER: "48732129000", CONF_API_URL: simulator.url},
+    )
+    assert result["errors"] == {CONF_SENDER: "invalid_sender"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_TOKEN: "other",
+            CONF_SENDER: "+48 732 129 005",
+            CONF_API_URL: simulator.url,
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert mock_config_entry.unique_id == "48732129005"
+    assert mock_config_entry.title == "48732129005"
+    assert mock_config_entry.data[CONF_TOKEN] == "other"
+    assert mock_config_entry.data[CONF_WEBHOOK_ID]  # kept
+
+
+async def test_reconfigure_to_existing_sender(
+    hass: HomeAssistant, simulator: Sim, mock_config_entry: MockConfigEntry
+) -> None:
+    simulator.state.tokens[TOKEN].senders.append("48732129005")
+    mock_config_entry.add_to_hass(hass)
+    MockConfigEntry(
+        domain=DOMAIN, unique_id="48732129005", data=entry_data(simulator.url)
+    ).add_to_hass(hass)
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_TOKEN: TOKEN, CONF_SENDER: "48732129005", CONF_API_URL: simulator.url},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert CONF_BULK in result["data_schema"].schema
+    options = {
+        CONF_BULK: True,
+        CONF_CONCURRENCY: 8.0,
+        CONF_ENCODING: "gsm7",
+        CONF_DEFAULT_RECIPIENTS: ["600 100 200", "bad"],
+        CONF_ALLOWED_SOURCES: True,
+        CONF_HISTORY_SIZE: 500.0,
+        CONF_HISTORY_DAYS: 7.0,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_DEFAULT_RECIPIENTS: "invalid_numbers"}
+    assert result["description_placeholders"]["numbers"] == "bad"
+    options[CONF_DEFAULT_RECIPIENTS] = ["600 100 200", "+48600100200", "600100201"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_integration.options == {
+        CONF_BULK: True,
+        CONF_CONCURRENCY: 8,
+        CONF_ENCODING: "gsm7",
+        CONF_DEFAULT_RECIPIENTS: ["48600100200", "48600100201"],
+        CONF_ALLOWED_SOURCES: True,
+        CONF_HISTORY_SIZE: 500,
+        CONF_HISTORY_DAYS: 7,
+    }
+    # The entry reloaded with the new options.
+    assert init_integration.runtime_data.concurrency == 8
+    assert (
+        hass.states.get("notify.actio_sms_48732129000_default_recipients") is not None
+    )
+
+
+async def test_options_3cx_has_no_bulk(hass: HomeAssistant, simulator: Sim) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SENDER,
+        data=entry_data(simulator.url, TCX_TOKEN, "3cx"),
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert CONF_BULK not in result["data_schema"].schema
+    assert result["description_placeholders"]["bulk_note"] == "3cx"
+
+
+async def test_recipient_subentry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, SUBENTRY_RECIPIENT), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Mom", CONF_NUMBER: "60010020"}
+    )
+    assert result["errors"] == {CONF_NUMBER: "invalid_number"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Mom", CONF_NUMBER: "+48 600 100 200"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    [subentry] = init_integration.subentries.values()
+    assert subentry.title == "Mom"
+    assert subentry.data == {CONF_NUMBER: "48600100200"}
+    assert subentry.unique_id == "48600100200"
+    assert hass.states.get("notify.actio_sms_48732129000_mom") is not None
+
+    # The same number again is refused.
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, SUBENTRY_RECIPIENT), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Mother", CONF_NUMBER: "600100200"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_recipient_subentry_reconfigure(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SENDER,
+        title=SENDER,
+        data=entry_data(simulator.url),
+        subentries_data=[
+            ConfigSubentryData(
+                data={CONF_NUMBER: "48600100200"},
+                subentry_type=SUBENTRY_RECIPIENT,
+                title="Mom",
+                unique_id="48600100200",
+            ),
+            ConfigSubentryData(
+                data={CONF_NUMBER: "48600100201"},
+                subentry_type=SUBENTRY_RECIPIENT,
+                title="Dad",
+                unique_id="48600100201",
+            ),
+        ],
+    )
+    await setup_entry(entry)
+    mom = next(s for s in entry.subentries.values() if s.title == "Mom")
+    result = await entry.start_subentry_reconfigure_flow(hass, mom.subentry_id)
+    assert result["step_id"] == "reconfigure"
+    # Dad's number is taken.
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Mom", CONF_NUMBER: "600100201"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+    result = await entry.start_subentry_reconfigure_flow(hass, mom.subentry_id)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Mum", CONF_NUMBER: "x"}
+    )
+    assert result["errors"] == {CONF_NUMBER: "invalid_number"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Mum", CONF_NUMBER: "600 100 202"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    mom = entry.subentries[mom.subentry_id]
+    assert (mom.title, mom.data[CONF_NUMBER]) == ("Mum", "48600100202")
