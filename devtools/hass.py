@@ -60,7 +60,7 @@ class Process:
         self.log = log
         self._log_file = log.open("ab")
         env = os.environ | {"PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(  # noqa: S603
+        self.proc = subprocess.Popen(
             args,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,

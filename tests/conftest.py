@@ -58,6 +58,11 @@ class Sim:
         """API requests the simulator saw."""
         return self.sim.state.requests
 
+    def clear_log(self) -> None:
+        """Forget the requests seen so far (the setup probe, say)."""
+        self.sim.state.requests.clear()
+        self.sim.state.max_inflight = 0
+
     def fault(self, fault: str | None, count: int | None = None) -> None:
         """Inject a fault for the next ``count`` requests (None = all)."""
         self.sim.state.fault = fault
@@ -175,13 +180,14 @@ type Setup = Callable[[MockConfigEntry], Coroutine[Any, Any, MockConfigEntry]]
 
 
 @pytest.fixture
-def setup_entry(hass: HomeAssistant) -> Setup:
-    """Add and set up an entry."""
+def setup_entry(hass: HomeAssistant, simulator: Sim) -> Setup:
+    """Add and set up an entry; the simulator's request log starts after it."""
 
     async def _setup(entry: MockConfigEntry) -> MockConfigEntry:
         entry.add_to_hass(hass)
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
+        simulator.clear_log()
         return entry
 
     return _setup

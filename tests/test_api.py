@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import AsyncIterator
+import contextlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 import re
+from typing import Any
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, web
 import pytest
 
 from actio_simulator import run_simulator
@@ -39,6 +42,22 @@ from .conftest import (
 )
 
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
+
+
+@contextlib.asynccontextmanager
+async def raw_server(handler: Any, *paths: str) -> AsyncIterator[str]:
+    """A bare HTTP server answering ``paths`` with ``handler``."""
+    app = web.Application()
+    for path in paths:
+        app.router.add_post(path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 def client(
@@ -269,34 +288,23 @@ async def test_odd_answers(
     status: int,
     exc: type[ActioError],
 ) -> None:
-    from aiohttp import web
-
     async def handler(_request: web.Request) -> web.Response:
         return web.json_response(payload, status=status)
 
-    app = web.Application()
-    app.router.add_post("/api/sms", handler)
-    app.router.add_post("/api/sms-multi", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        actio = ActioClient(session, TOKEN, base_url=f"http://127.0.0.1:{port}")
+    async with raw_server(handler, "/api/sms", "/api/sms-multi") as url:
+        actio = ActioClient(session, TOKEN, base_url=url)
+        multi = isinstance(payload, dict) and "message_ids" in payload
+        call = (
+            actio.send_sms_multi(SENDER, ["48600100200"], "x")
+            if multi
+            else actio.send_sms(SENDER, "48600100200", "x")
+        )
         with pytest.raises(exc):
-            if isinstance(payload, dict) and "message_ids" in payload:
-                await actio.send_sms_multi(SENDER, ["48600100200"], "x")
-            else:
-                await actio.send_sms(SENDER, "48600100200", "x")
-    finally:
-        await runner.cleanup()
+            await call
 
 
 async def test_tolerant_answers(session: ClientSession, socket_enabled: None) -> None:
     """Typographic quotes as in the spec's examples, ids as numbers, '+' numbers."""
-    from aiohttp import web
-
     answers = {
         "/api/sms": "{\u201emessage_id\u201d:\u201ea906cff7719bd889\u201d}",
         "/api/sms-multi": '{"message_ids":[{"number":"+48600100200","message_id":"a906cff7719bd889"},'
@@ -307,15 +315,8 @@ async def test_tolerant_answers(session: ClientSession, socket_enabled: None) ->
     async def handler(request: web.Request) -> web.Response:
         return web.Response(text=answers[request.path], content_type="application/json")
 
-    app = web.Application()
-    for path in answers:
-        app.router.add_post(path, handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        actio = ActioClient(session, TOKEN, base_url=f"http://127.0.0.1:{port}/")
+    async with raw_server(handler, *answers) as url:
+        actio = ActioClient(session, TOKEN, base_url=f"{url}/")
         assert await actio.send_sms(SENDER, "48600100200", "x") == SentMessage(
             "48600100200", "a906cff7719bd889"
         )
@@ -324,8 +325,6 @@ async def test_tolerant_answers(session: ClientSession, socket_enabled: None) ->
         )
         assert [s.recipient for s in sent] == ["48600100200", "48600100201"]
         assert (await actio.send_3cx(SENDER, "48600100200", "x")).message_id == "12345"
-    finally:
-        await runner.cleanup()
 
 
 def test_loads_tolerant() -> None:

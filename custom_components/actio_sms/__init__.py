@@ -16,9 +16,13 @@ from homeassistant.const import (
     EVENT_CORE_CONFIG_UPDATE,
     Platform,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv, discovery
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    discovery,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
@@ -34,11 +38,12 @@ from .const import (
     DEFAULT_HISTORY_SIZE,
     DOMAIN,
 )
+from .entity import entry_device_info
 from .history import MessageLog
 from .repairs import async_check_webhook_reachable
 from .runtime import ActioConfigEntry, ActioRuntimeData
 from .services import async_setup_services
-from .webhook import ActioAllowlist, async_handle_webhook
+from .webhook import async_handle_webhook
 
 PLATFORMS = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -89,25 +94,35 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
         ) from err
     await runtime.log.async_load()
     entry.runtime_data = runtime
+    # Created up front so recipient devices can point at it (via_device_id).
+    runtime.device_id = (
+        dr.async_get(hass)
+        .async_get_or_create(
+            config_entry_id=entry.entry_id, **entry_device_info(runtime)
+        )
+        .id
+    )
 
     async_register_webhook(
         hass,
         DOMAIN,
         entry.title,
         entry.data[CONF_WEBHOOK_ID],
-        partial(_handle_webhook, runtime, ActioAllowlist(hass)),
+        partial(_handle_webhook, runtime),
         local_only=False,
         allowed_methods=["POST"],
     )
     entry.async_on_unload(
         partial(async_unregister_webhook, hass, entry.data[CONF_WEBHOOK_ID])
     )
+
+    @callback
+    def _async_core_config_updated(_event: Event) -> None:
+        async_check_webhook_reachable(hass, entry)
+
     async_check_webhook_reachable(hass, entry)
     entry.async_on_unload(
-        hass.bus.async_listen(
-            EVENT_CORE_CONFIG_UPDATE,
-            lambda _event: async_check_webhook_reachable(hass, entry),
-        )
+        hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, _async_core_config_updated)
     )
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -116,12 +131,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
 
 async def _handle_webhook(
     runtime: ActioRuntimeData,
-    allowlist: ActioAllowlist,
     _hass: HomeAssistant,
     _webhook_id: str,
     request: web.Request,
 ) -> web.Response:
-    return await async_handle_webhook(runtime, allowlist, request)
+    return await async_handle_webhook(runtime, request)
 
 
 async def _async_reload(hass: HomeAssistant, entry: ActioConfigEntry) -> None:

@@ -21,13 +21,17 @@ class ActioEntity(Entity):
         """Attach to the entry's device."""
         self.entity_description = description
         self.runtime = runtime
-        unique = runtime.entry.unique_id or runtime.entry.entry_id
-        self._attr_unique_id = f"{unique}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, unique)},
-            name=f"ACTIO SMS {runtime.sender}",
-            manufacturer=MANUFACTURER,
-            model=f"{runtime.mode.value.upper()} API",
-            entry_type=DeviceEntryType.SERVICE,
-            configuration_url="https://panel.actio.pl",
-        )
+        self._attr_unique_id = f"{runtime.device_key}_{description.key}"
+        self._attr_device_info = entry_device_info(runtime)
+
+
+def entry_device_info(runtime: ActioRuntimeData) -> DeviceInfo:
+    """The entry's service device: one per virtual number."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, runtime.device_key)},
+        name=f"ACTIO SMS {runtime.sender}",
+        manufacturer=MANUFACTURER,
+        model=f"{runtime.mode.value.upper()} API",
+        entry_type=DeviceEntryType.SERVICE,
+        configuration_url="https://panel.actio.pl",
+    )

@@ -113,15 +113,15 @@ class ActioRecipientNotify(ActioNotifyBase):
         """Give the recipient a device of its own, linked to the entry's."""
         super().__init__(runtime, NotifyEntityDescription(key=subentry.subentry_id))
         self._number = str(subentry.data[CONF_NUMBER])
-        entry_device = runtime.entry.unique_id or runtime.entry.entry_id
         self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"{entry_device}_{subentry.subentry_id}")},
+            identifiers={(DOMAIN, f"{runtime.device_key}_{subentry.subentry_id}")},
             name=f"ACTIO SMS {runtime.sender} {subentry.title}",
             manufacturer=MANUFACTURER,
             model="Recipient",
             entry_type=DeviceEntryType.SERVICE,
-            via_device=(DOMAIN, entry_device),
         )
+        if runtime.device_id is not None:
+            self._attr_device_info["via_device_id"] = runtime.device_id
 
     @property
     def recipients(self) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 
+from .allowlist import ActioAllowlist
 from .api import ActioClient, ApiMode
 from .const import (
     CONF_ALLOWED_SOURCES,
@@ -38,11 +39,22 @@ class ActioRuntimeData:
     entry: ActioConfigEntry
     client: ActioClient
     log: MessageLog
+    allowlist: ActioAllowlist = field(init=False)
+    device_id: str | None = None
     last_error: str | None = None
     _received_listeners: list[MessageListener] = field(default_factory=list)
     _delivery_listeners: list[MessageListener] = field(default_factory=list)
     _state_listeners: list[CALLBACK_TYPE] = field(default_factory=list)
     _state_update_scheduled: bool = False
+
+    def __post_init__(self) -> None:
+        """Create what is derived from hass."""
+        self.allowlist = ActioAllowlist(self.hass)
+
+    @property
+    def device_key(self) -> str:
+        """Identifier of the entry's device and prefix of unique ids."""
+        return self.entry.unique_id or self.entry.entry_id
 
     @property
     def sender(self) -> str:

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from ipaddress import ip_address
 import json
-import socket
-import time
 from typing import Any, Final, Literal
 
 from aiohttp import web
 import probatio as vol
 
-from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .api import loads_tolerant
-from .const import ACTIO_HOST, LOGGER, MAX_WEBHOOK_BYTES, STATUS_DELIVERED, STATUS_ERROR
+from .const import LOGGER, MAX_WEBHOOK_BYTES, STATUS_DELIVERED, STATUS_ERROR
 from .history import now_iso
 from .models import DeliveryReport, InboundMessage
 from .phone import display_sender
 from .runtime import ActioRuntimeData
 
-ALLOWLIST_TTL: Final = 300.0
 _MAX_FIELD: Final = 64
 
 
@@ -195,48 +190,15 @@ async def _read_limited(request: web.Request) -> bytes | None:
     return b"".join(chunks)
 
 
-class ActioAllowlist:
-    """The addresses of ACTIO's servers, resolved lazily and cached."""
-
-    def __init__(self, hass: HomeAssistant) -> None:
-        """Start with nothing resolved."""
-        self._hass = hass
-        self._addresses: frozenset[str] = frozenset()
-        self._expires = 0.0
-
-    async def async_allows(self, remote: str | None) -> bool:
-        """Whether ``remote`` is one of ACTIO's addresses."""
-        if remote is None:
-            return False
-        if time.monotonic() >= self._expires:
-            await self._async_refresh()
-        try:
-            return ip_address(remote).compressed in self._addresses
-        except ValueError:
-            return False
-
-    async def _async_refresh(self) -> None:
-        try:
-            infos = await self._hass.loop.getaddrinfo(
-                ACTIO_HOST, 443, type=socket.SOCK_STREAM
-            )
-        except OSError as err:
-            LOGGER.warning(
-                "Cannot resolve %s for the webhook allowlist: %s", ACTIO_HOST, err
-            )
-            self._expires = time.monotonic() + 30
-            return
-        self._addresses = frozenset(ip_address(info[4][0]).compressed for info in infos)
-        self._expires = time.monotonic() + ALLOWLIST_TTL
-
-
 async def async_handle_webhook(
-    runtime: ActioRuntimeData,
-    allowlist: ActioAllowlist,
-    request: web.Request,
+    runtime: ActioRuntimeData, request: web.Request
 ) -> web.Response:
     """Validate one POST from ACTIO and hand it to the runtime."""
-    if runtime.allowed_sources and not await allowlist.async_allows(request.remote):
+    # request.remote is the address HA already resolved (X-Forwarded-For
+    # from trusted proxies when use_x_forwarded_for is on).
+    if runtime.allowed_sources and not await runtime.allowlist.async_allows(
+        request.remote
+    ):
         LOGGER.warning("Refused a webhook call from a peer that is not ACTIO")
         return _error(HTTPStatus.FORBIDDEN, "forbidden")
     raw = await _read_limited(request)

@@ -1,0 +1,298 @@
+"""Delivery tracking and message history across restarts; bounded, batched saves."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+    async_test_home_assistant,
+)
+
+from custom_components.actio_sms.const import (
+    CONF_HISTORY_DAYS,
+    CONF_HISTORY_SIZE,
+    DOMAIN,
+    EVENT_DELIVERY_STATUS,
+)
+from custom_components.actio_sms.history import SAVE_DELAY, now_iso
+from custom_components.actio_sms.models import InboundMessage
+from homeassistant import loader
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, entry_data
+
+URL = f"/api/webhook/{WEBHOOK_ID}"
+LAST_STATUS = "sensor.actio_sms_48732129000_last_delivery_status"
+RECEIVED_COUNT = "sensor.actio_sms_48732129000_messages_received"
+SENT_COUNT = "sensor.actio_sms_48732129000_messages_sent"
+DELIVERED_COUNT = "sensor.actio_sms_48732129000_messages_delivered"
+FAILED_COUNT = "sensor.actio_sms_48732129000_messages_failed"
+
+
+def inbound(body: str) -> InboundMessage:
+    return InboundMessage("48600100200", SENDER, body, now_iso())
+
+
+async def get_messages(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:
+    response = await hass.services.async_call(
+        DOMAIN, "get_messages", data, blocking=True, return_response=True
+    )
+    return response["messages"]
+
+
+async def test_delivery_after_restart(
+    hass: HomeAssistant, simulator: Sim, hass_storage: dict[str, Any], aiohttp_client
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=SENDER, title=SENDER, data=entry_data(simulator.url)
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    response = await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": "Brama otwarta", "recipients": "600100200"},
+        blocking=True,
+        return_response=True,
+    )
+    [sent] = response["messages"]
+    client = await aiohttp_client(hass.http.app)
+    await client.post(
+        URL, json={"type": "MESSAGE", "from": "48600100201", "to": SENDER, "body": "ok"}
+    )
+    await hass.async_block_till_done()
+    await hass.async_stop(force=True)  # the final write flushes the delayed save
+
+    async with async_test_home_assistant(config_dir=hass.config.config_dir) as hass2:
+        hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        MockConfigEntry(
+            domain=DOMAIN,
+            entry_id=entry.entry_id,
+            unique_id=SENDER,
+            title=SENDER,
+            data=dict(entry.data),
+        ).add_to_hass(hass2)
+        assert await async_setup_component(hass2, DOMAIN, {})
+        await hass2.async_block_till_done()
+        # Counters and sensors came back.
+        assert hass2.states.get(SENT_COUNT).state == "1"
+        assert hass2.states.get(RECEIVED_COUNT).state == "1"
+        assert (
+            hass2.states.get("sensor.actio_sms_48732129000_last_received_message").state
+            == "ok"
+        )
+
+        events = async_capture_events(hass2, EVENT_DELIVERY_STATUS)
+        client2 = await aiohttp_client(hass2.http.app)
+        resp = await client2.post(
+            URL,
+            json={
+                "type": "NOTIFICATION",
+                "message_id": sent["message_id"],
+                "status": "DELIVERED",
+            },
+        )
+        assert resp.status == 200
+        await hass2.async_block_till_done()
+        [event] = events
+        assert event.data["recipient"] == "48600100200"
+        assert event.data["body"] == "Brama otwarta"
+        assert event.data["status"] == "delivered"
+        assert event.data["sent_at"]
+        state = hass2.states.get(LAST_STATUS)
+        assert state.state == "delivered"
+        assert state.attributes["recipient"] == "48600100200"
+        assert state.attributes["body"] == "Brama otwarta"
+        [record] = await get_messages(hass2, direction="sent")
+        assert record["status"] == "delivered"
+        assert record["message_id"] == sent["message_id"]
+        assert record["status_at"]
+        await hass2.async_stop(force=True)
+
+
+async def test_duplicate_reports_do_not_double_count(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth
+) -> None:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": "x", "recipients": ["600100200", "600100201"]},
+        blocking=True,
+        return_response=True,
+    )
+    first, second = (m["message_id"] for m in response["messages"])
+    client = await hass_client_no_auth()
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    for message_id, status in [
+        (first, "DELIVERED"),
+        (first, "DELIVERED"),  # ACTIO resent it
+        (second, "ERROR"),
+        (second, "DELIVERED"),  # a later report corrects it
+        ("unknownid", "ERROR"),
+        ("unknownid", "ERROR"),
+    ]:
+        await client.post(
+            URL,
+            json={"type": "NOTIFICATION", "message_id": message_id, "status": status},
+        )
+    await hass.async_block_till_done()
+    assert len(events) == 6  # every report is an event
+    assert "recipient" not in events[-1].data
+    assert hass.states.get(DELIVERED_COUNT).state == "2"
+    assert hass.states.get(FAILED_COUNT).state == "1"
+
+
+async def test_get_messages_filters(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth
+) -> None:
+    client = await hass_client_no_auth()
+    await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": "out", "recipients": "600100200"},
+        blocking=True,
+    )
+    for body in ("in-1", "in-2"):
+        await client.post(
+            URL,
+            json={"type": "MESSAGE", "from": "48600100201", "to": SENDER, "body": body},
+        )
+    await client.post(
+        URL, json={"type": "MESSAGE", "from": "ACTIO", "to": SENDER, "body": "promo"}
+    )
+    await hass.async_block_till_done()
+
+    everything = await get_messages(hass)
+    assert [m.get("body") for m in everything] == ["promo", "in-2", "in-1", "out"]
+    assert [
+        m["body"] for m in await get_messages(hass, direction="received", limit=2)
+    ] == ["promo", "in-2"]
+    assert [m["body"] for m in await get_messages(hass, direction="sent")] == ["out"]
+    assert [m["body"] for m in await get_messages(hass, number="+48 600 100 201")] == [
+        "in-2",
+        "in-1",
+    ]
+    assert [m["body"] for m in await get_messages(hass, number="ACTIO")] == ["promo"]
+    assert [
+        m["body"]
+        for m in await get_messages(
+            hass, number="600100200", config_entry_id=init_integration.entry_id
+        )
+    ] == ["out"]
+    received = everything[0]
+    assert set(received) == {"direction", "from", "to", "body", "received_at"}
+    sent = everything[-1]
+    assert set(sent) == {
+        "direction",
+        "message_id",
+        "recipient",
+        "body",
+        "parts",
+        "sent_at",
+        "status",
+        "status_at",
+    }
+    assert sent["status"] == "pending"
+
+
+async def test_history_bounded_and_batched(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """1,500 messages keep 1,000; the file is written once per delay window."""
+    runtime = init_integration.runtime_data
+    key = f"{DOMAIN}.{init_integration.entry_id}"
+    store = runtime.log._store
+    with patch.object(
+        store, "_async_write_data", wraps=store._async_write_data
+    ) as write:
+        for i in range(1500):
+            runtime.async_handle_inbound(inbound(f"m{i}"))
+        await hass.async_block_till_done()
+        assert write.call_count == 0  # one delayed save pending, not 1,500
+        freezer.tick(timedelta(seconds=SAVE_DELAY + 1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert write.call_count == 1
+        # Steady traffic does not postpone the write forever.
+        for i in range(10):
+            runtime.async_handle_inbound(inbound(f"n{i}"))
+            freezer.tick(timedelta(seconds=1))
+            async_fire_time_changed(hass)
+        freezer.tick(timedelta(seconds=SAVE_DELAY))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert write.call_count == 2
+    saved = hass_storage[key]["data"]
+    assert len(saved["records"]) == 1000
+    assert saved["records"][0]["body"] == "m510"
+    assert saved["records"][-1]["body"] == "n9"
+    assert saved["counters"]["received"] == 1510
+    assert hass.states.get(RECEIVED_COUNT).state == "1510"
+
+
+@pytest.mark.parametrize(
+    "entry_options", [{CONF_HISTORY_SIZE: 10, CONF_HISTORY_DAYS: 1}]
+)
+async def test_history_options_and_age(
+    hass: HomeAssistant,
+    simulator: Sim,
+    setup_entry: Setup,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    freezer.move_to("2026-11-20T12:00:00+00:00")
+    hass_storage[f"{DOMAIN}.{mock_config_entry.entry_id}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{mock_config_entry.entry_id}",
+        "data": {
+            "counters": {"received": 3, "sent": 1, "delivered": 0, "failed": 0},
+            "records": [
+                {
+                    "direction": "received",
+                    "from": "48600100200",
+                    "to": SENDER,
+                    "body": "old",
+                    "received_at": "2026-11-18T12:00:00.000+00:00",
+                },
+                {
+                    "direction": "sent",
+                    "message_id": "aaaa",
+                    "recipient": "48600100200",
+                    "body": "old sent",
+                    "parts": 1,
+                    "sent_at": "2026-11-18T13:00:00.000+00:00",
+                    "status": "pending",
+                    "status_at": None,
+                },
+                {
+                    "direction": "received",
+                    "from": "48600100200",
+                    "to": SENDER,
+                    "body": "new",
+                    "received_at": "2026-11-20T11:00:00.000+00:00",
+                },
+            ],
+        },
+    }
+    await setup_entry(mock_config_entry)
+    messages = await get_messages(hass)
+    assert [m["body"] for m in messages] == ["new"]  # older than a day: dropped
+    assert hass.states.get(RECEIVED_COUNT).state == "3"
+    runtime = mock_config_entry.runtime_data
+    assert runtime.log.max_size == 10
+    for i in range(25):
+        runtime.async_handle_inbound(inbound(f"m{i}"))
+    assert len(await get_messages(hass, limit=100)) == 10

@@ -1,0 +1,436 @@
+"""Sending: the action, the legacy notify service, notify entities, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.actio_sms.const import (
+    CONF_BULK,
+    CONF_CONCURRENCY,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_ENCODING,
+    CONF_NUMBER,
+    DOMAIN,
+    SUBENTRY_RECIPIENT,
+)
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from .conftest import NOMULTI_TOKEN, SENDER, TCX_TOKEN, Setup, Sim, entry_data
+
+LAST_SENT = "sensor.actio_sms_48732129000_last_sent_message"
+SENT_COUNT = "sensor.actio_sms_48732129000_messages_sent"
+
+
+async def send(
+    hass: HomeAssistant, recipients: Any, message: str = "Hej", **extra: Any
+) -> dict[str, Any]:
+    return await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": message, "recipients": recipients, **extra},
+        blocking=True,
+        return_response=True,
+    )
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    return [f"48600{i:06d}" for i in range(start, start + count)]
+
+
+async def test_send_message_response(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    response = await send(
+        hass, ["+48 600 100 200", "600100200", "0048 600 100 201"], "a" * 61
+    )
+    assert [m["recipient"] for m in response["messages"]] == [
+        "48600100200",
+        "48600100201",
+    ]
+    ids = {item.recipient: item.message_id for item in simulator.outbox}
+    assert response == {
+        "messages": [
+            {"recipient": "48600100200", "message_id": ids["48600100200"], "parts": 2},
+            {"recipient": "48600100201", "message_id": ids["48600100201"], "parts": 2},
+        ]
+    }
+    await hass.async_block_till_done()
+    state = hass.states.get(LAST_SENT)
+    assert state.state == "a" * 61
+    assert state.attributes["recipients"] == ["48600100200", "48600100201"]
+    assert state.attributes["message_ids"] == [ids["48600100200"], ids["48600100201"]]
+    assert state.attributes["sent_at"]
+    assert hass.states.get(SENT_COUNT).state == "2"
+
+
+async def test_send_without_response(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": "x", "recipients": "600100200"},
+        blocking=True,
+    )
+    assert len(simulator.outbox) == 1
+
+
+async def test_invalid_numbers_send_nothing(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, ["600100200", "mom", "123"])
+    assert err.value.translation_key == "invalid_numbers"
+    assert err.value.translation_placeholders == {
+        "numbers": "mom (not_a_number), 123 (wrong_length)"
+    }
+    assert simulator.requests == []
+
+
+async def test_empty_message(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200", "")
+    assert err.value.translation_key == "empty_message"
+    assert simulator.requests == []
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_ENCODING: "gsm7"}])
+async def test_gsm7(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200", "a" * 161)
+    assert err.value.translation_key == "gsm7_too_long"
+    assert err.value.translation_placeholders == {"length": "161"}
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200", "Zażółć")
+    assert err.value.translation_key == "gsm7_unsupported"
+    assert err.value.translation_placeholders == {"characters": "żółć"}
+    assert simulator.requests == []
+    response = await send(hass, "600100200", "a" * 160)
+    assert response["messages"][0]["parts"] == 1
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+async def test_bulk_250(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    response = await send(hass, numbers(250))
+    assert len(response["messages"]) == 250
+    assert [r["path"] for r in simulator.requests] == ["/api/sms-multi"] * 3
+    assert len(simulator.outbox) == 250
+    assert len({m["message_id"] for m in response["messages"]}) == 250
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+async def test_bulk_mixed_numbers(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    """Non-mobile numbers cannot go through sms-multi; they go one by one."""
+    response = await send(hass, ["600100200", "600100201", "+48 22 123 45 67"])
+    assert len(response["messages"]) == 3
+    assert sorted(r["path"] for r in simulator.requests) == [
+        "/api/sms",
+        "/api/sms-multi",
+    ]
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+async def test_bulk_single_recipient_uses_sms(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    await send(hass, "600100200")
+    assert [r["path"] for r in simulator.requests] == ["/api/sms"]
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_CONCURRENCY: 3}])
+async def test_single_sends_bounded(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    simulator.state.latency = 0.01
+    response = await send(hass, numbers(250))
+    assert len(response["messages"]) == 250
+    assert [r["path"] for r in simulator.requests] == ["/api/sms"] * 250
+    assert simulator.state.max_inflight == 3
+
+
+async def test_bulk_not_enabled_at_actio(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SENDER,
+        data=entry_data(simulator.url, NOMULTI_TOKEN),
+        options={CONF_BULK: True},
+    )
+    await setup_entry(entry)
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, numbers(2))
+    assert err.value.translation_key == "rejected"
+    assert "Bulk sending is not enabled" in err.value.translation_placeholders["errors"]
+    assert simulator.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "exc", "key"),
+    [
+        ("422", ServiceValidationError, "rejected"),
+        ("429", HomeAssistantError, "rate_limited"),
+        ("500", HomeAssistantError, "server_error"),
+        ("reset", HomeAssistantError, "cannot_connect"),
+        ("non_json", HomeAssistantError, "unexpected_response"),
+        ("403", HomeAssistantError, "auth_failed"),
+    ],
+)
+async def test_api_errors(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Sim,
+    fault: str,
+    exc: type,
+    key: str,
+) -> None:
+    simulator.fault(fault)
+    with pytest.raises(exc) as err:
+        await send(hass, "600100200")
+    assert err.value.translation_key == key
+    if fault == "429":
+        assert err.value.translation_placeholders == {"retry_after": "7"}
+    flows = [f["context"]["source"] for f in hass.config_entries.flow.async_progress()]
+    assert flows == ([SOURCE_REAUTH] if fault == "403" else [])
+    assert simulator.outbox == []
+    assert len(simulator.requests) == 1
+
+
+async def test_auth_error_stops_remaining_sends(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    simulator.fault("403")
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, numbers(20))
+    assert err.value.translation_key == "auth_failed"
+    # Only the requests already in flight (at most the concurrency) went out.
+    assert len(simulator.requests) <= 4
+
+
+async def test_partial_failure(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    simulator.fault("500", count=1)
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, numbers(3))
+    assert err.value.translation_key == "partial_failure"
+    placeholders = err.value.translation_placeholders
+    sent = {item.recipient: item.message_id for item in simulator.outbox}
+    assert len(sent) == 2
+    for recipient, message_id in sent.items():
+        assert f"{recipient} ({message_id})" in placeholders["sent"]
+    [failed] = set(numbers(3)) - set(sent)
+    assert placeholders["failed"] == f"{failed} (server)"
+    # What was sent is recorded.
+    await hass.async_block_till_done()
+    assert hass.states.get(SENT_COUNT).state == "2"
+
+
+async def test_send_3cx(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SENDER,
+        data=entry_data(simulator.url, TCX_TOKEN, "3cx"),
+        options={CONF_BULK: True},
+    )
+    await setup_entry(entry)
+    response = await send(hass, numbers(3), "Cześć")
+    assert len(response["messages"]) == 3
+    assert [r["path"] for r in simulator.requests] == ["/api/tcx"] * 3
+    assert {item.message_id for item in simulator.outbox} == {
+        m["message_id"] for m in response["messages"]
+    }
+
+
+async def test_legacy_notify(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    await hass.services.async_call(
+        "notify", DOMAIN, {"message": "one", "target": "600100200"}, blocking=True
+    )
+    await hass.services.async_call(
+        "notify",
+        DOMAIN,
+        {"message": "many", "target": ["600100200", "600100201"]},
+        blocking=True,
+    )
+    # Concurrent single sends may complete in any order.
+    assert sorted((i.recipient, i.body) for i in simulator.outbox) == [
+        ("48600100200", "many"),
+        ("48600100200", "one"),
+        ("48600100201", "many"),
+    ]
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "notify", DOMAIN, {"message": "nobody"}, blocking=True
+        )
+    assert err.value.translation_key == "no_recipients"
+
+
+@pytest.mark.parametrize(
+    "entry_options", [{CONF_DEFAULT_RECIPIENTS: ["48600100200", "48600100201"]}]
+)
+async def test_legacy_notify_defaults_and_entity(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    await hass.services.async_call(
+        "notify", DOMAIN, {"message": "to defaults"}, blocking=True
+    )
+    assert sorted(i.recipient for i in simulator.outbox) == [
+        "48600100200",
+        "48600100201",
+    ]
+    entity_id = "notify.actio_sms_48732129000_default_recipients"
+    await hass.services.async_call(
+        "notify",
+        "send_message",
+        {"entity_id": entity_id, "message": "hi", "title": "Alarm"},
+        blocking=True,
+    )
+    assert [i.body for i in simulator.outbox[2:]] == ["Alarm\nhi", "Alarm\nhi"]
+    assert hass.states.get(entity_id).state not in ("unknown", "unavailable")
+
+
+async def test_several_entries(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    simulator.state.tokens[next(iter(simulator.state.tokens))].senders.append(
+        "48732129005"
+    )
+    first = await setup_entry(
+        MockConfigEntry(
+            domain=DOMAIN,
+            unique_id=SENDER,
+            title=SENDER,
+            data=entry_data(simulator.url),
+        )
+    )
+    second_data = entry_data(simulator.url) | {
+        "sender": "48732129005",
+        "webhook_id": "f" * 64,
+    }
+    second = await setup_entry(
+        MockConfigEntry(
+            domain=DOMAIN,
+            unique_id="48732129005",
+            title="48732129005",
+            data=second_data,
+        )
+    )
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200")
+    assert err.value.translation_key == "entry_required"
+    assert err.value.translation_placeholders == {"senders": "48732129000, 48732129005"}
+
+    await send(hass, "600100200", config_entry_id=second.entry_id)
+    assert simulator.outbox[-1].sender == "48732129005"
+
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "notify", DOMAIN, {"message": "x", "target": "600100200"}, blocking=True
+        )
+    assert err.value.translation_key == "entry_required"
+    await hass.services.async_call(
+        "notify",
+        DOMAIN,
+        {"message": "x", "target": "600100200", "data": {"sender": "+48 732 129 000"}},
+        blocking=True,
+    )
+    assert simulator.outbox[-1].sender == SENDER
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "notify",
+            DOMAIN,
+            {"message": "x", "target": "600100200", "data": {"sender": "48500500500"}},
+            blocking=True,
+        )
+    assert err.value.translation_key == "sender_not_found"
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "notify",
+            DOMAIN,
+            {"message": "x", "target": "600100200", "data": {"sender": "ACTIO"}},
+            blocking=True,
+        )
+    assert err.value.translation_key == "sender_not_found"
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200", config_entry_id="nope")
+    assert err.value.translation_key == "entry_not_found"
+    await hass.config_entries.async_unload(first.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200", config_entry_id=first.entry_id)
+    assert err.value.translation_key == "entry_not_loaded"
+
+
+async def test_no_entries(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200")
+    assert err.value.translation_key == "no_entries"
+
+
+async def test_recipient_entities(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SENDER,
+        title=SENDER,
+        data=entry_data(simulator.url),
+        subentries_data=[
+            ConfigSubentryData(
+                data={CONF_NUMBER: "48600100200"},
+                subentry_type=SUBENTRY_RECIPIENT,
+                title="Mom",
+                unique_id="48600100200",
+            ),
+            ConfigSubentryData(
+                data={CONF_NUMBER: "48600100201"},
+                subentry_type=SUBENTRY_RECIPIENT,
+                title="Dad",
+                unique_id="48600100201",
+            ),
+        ],
+    )
+    await setup_entry(entry)
+    assert hass.states.get("notify.actio_sms_48732129000_default_recipients") is None
+    await hass.services.async_call(
+        "notify",
+        "send_message",
+        {"entity_id": "notify.actio_sms_48732129000_mom", "message": "Obiad!"},
+        blocking=True,
+    )
+    assert [(i.recipient, i.body) for i in simulator.outbox] == [
+        ("48600100200", "Obiad!")
+    ]
+    state = hass.states.get("notify.actio_sms_48732129000_mom")
+    assert state.state not in ("unknown", "unavailable")  # the send was recorded
+    assert hass.states.get("notify.actio_sms_48732129000_dad").state == "unknown"
+    # Each recipient is a device of its own, linked to the entry's device.
+    devices = dr.async_get(hass)
+    main = devices.async_get_device_by_identifier((DOMAIN, SENDER), entry.entry_id)
+    mom_entity = er.async_get(hass).async_get("notify.actio_sms_48732129000_mom")
+    mom_device = devices.async_get(mom_entity.device_id)
+    assert mom_device.name == f"ACTIO SMS {SENDER} Mom"
+    assert mom_device.via_device_id == main.id
+    assert mom_entity.config_subentry_id is not None

@@ -1,0 +1,416 @@
+"""The webhook: ACTIO's payloads, 3CX envelopes, invalid input, limits, allowlist."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.actio_sms.const import (
+    CONF_ALLOWED_SOURCES,
+    DOMAIN,
+    EVENT_DELIVERY_STATUS,
+    EVENT_MESSAGE_RECEIVED,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from .conftest import SENDER, WEBHOOK_ID, entry_data
+
+URL = f"/api/webhook/{WEBHOOK_ID}"
+LAST_RECEIVED = "sensor.actio_sms_48732129000_last_received_message"
+RECEIVED_COUNT = "sensor.actio_sms_48732129000_messages_received"
+LAST_STATUS = "sensor.actio_sms_48732129000_last_delivery_status"
+EVENT_RECEIVED = "event.actio_sms_48732129000_message_received"
+EVENT_DELIVERY = "event.actio_sms_48732129000_delivery_report"
+
+
+def telnyx_received(
+    text: str = "Cześć", sender: str = "+48600100200"
+) -> dict[str, Any]:
+    return {
+        "data": {
+            "event_type": "message.received",
+            "id": "b301ed3f-1490-491f-995f-6e64e69674d4",
+            "occurred_at": "2026-11-27T10:00:00.000+00:00",
+            "payload": {
+                "text": text,
+                "from": {"phone_number": sender, "carrier": "Play"},
+                "to": [{"phone_number": f"+{SENDER}", "status": "webhook_delivered"}],
+                "received_at": "2026-11-27T11:00:00.000+01:00",
+            },
+        },
+        "meta": {"attempt": 1},
+    }
+
+
+def telnyx_delivery(
+    message_id: str, status: str, event: str = "message.finalized"
+) -> dict[str, Any]:
+    return {
+        "data": {
+            "event_type": event,
+            "id": "4ee8c3a6-4995-4309-a3c6-38e3db9ea4be",
+            "payload": {
+                "id": message_id,
+                "to": [{"phone_number": "+48600100200", "status": status}],
+            },
+        }
+    }
+
+
+@pytest.fixture
+async def client(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth
+):
+    return await hass_client_no_auth()
+
+
+async def test_inbound_message(
+    hass: HomeAssistant,
+    client,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    freezer.move_to("2026-11-27T10:15:00+00:00")
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    resp = await client.post(
+        URL,
+        json={
+            "type": "MESSAGE",
+            "from": "48600100200",
+            "to": SENDER,
+            "body": "Zażółć gęślą jaźń 🎉",
+        },
+    )
+    assert resp.status == 200
+    assert await resp.json() == {"status": "ok"}
+    await hass.async_block_till_done()
+    assert len(events) == 1
+    assert events[0].data == {
+        "config_entry_id": init_integration.entry_id,
+        "from": "48600100200",
+        "to": SENDER,
+        "body": "Zażółć gęślą jaźń 🎉",
+        "received_at": "2026-11-27T10:15:00.000+00:00",
+    }
+    state = hass.states.get(LAST_RECEIVED)
+    assert state.state == "Zażółć gęślą jaźń 🎉"
+    assert state.attributes["from"] == "48600100200"
+    assert state.attributes["received_at"] == "2026-11-27T10:15:00.000+00:00"
+    assert hass.states.get(RECEIVED_COUNT).state == "1"
+    event_state = hass.states.get(EVENT_RECEIVED)
+    assert event_state.attributes["event_type"] == "message_received"
+    assert event_state.attributes["body"] == "Zażółć gęślą jaźń 🎉"
+    assert event_state.state == "2026-11-27T10:15:00.000+00:00"
+
+
+async def test_inbound_alphanumeric_sender_and_long_body(
+    hass: HomeAssistant, client
+) -> None:
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    body = "x" * 300
+    resp = await client.post(
+        URL,
+        json={
+            "type": "message",
+            "from": "ACTIO Bank",
+            "to": f"+{SENDER}",
+            "body": body,
+        },
+    )
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert events[0].data["from"] == "ACTIO Bank"
+    assert events[0].data["to"] == SENDER
+    state = hass.states.get(LAST_RECEIVED)
+    assert state.state == "x" * 255
+    assert state.attributes["body"] == body
+
+
+async def test_spec_example_with_typographic_quotes(
+    hass: HomeAssistant, client
+) -> None:
+    """The spec's own example, typeset with „ and ” quotes."""
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    raw = "{\u201etype\u201d : \u201eMESSAGE\u201d, \u201efrom\u201d : \u201e48732129000\u201d, \u201eto\u201d : \u201e48732129001\u201d, \u201ebody\u201d : \u201eTest sms\u201d }"
+    resp = await client.post(
+        URL, data=raw.encode(), headers={"Content-Type": "application/json"}
+    )
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert events[0].data["body"] == "Test sms"
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("DELIVERED", "delivered"), ("ERROR", "error"), ("delivered", "delivered")],
+)
+async def test_delivery_report_unknown_id(
+    hass: HomeAssistant,
+    client,
+    init_integration: MockConfigEntry,
+    status: str,
+    expected: str,
+) -> None:
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    resp = await client.post(
+        URL,
+        json={
+            "type": "NOTIFICATION",
+            "message_id": "a906cff7719bd889",
+            "status": status,
+        },
+    )
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert [e.data for e in events] == [
+        {
+            "config_entry_id": init_integration.entry_id,
+            "message_id": "a906cff7719bd889",
+            "status": expected,
+        }
+    ]
+    assert hass.states.get(LAST_STATUS).state == expected
+    event_state = hass.states.get(EVENT_DELIVERY)
+    assert event_state.attributes["event_type"] == expected
+    assert event_state.attributes["message_id"] == "a906cff7719bd889"
+
+
+async def test_telnyx_envelopes(hass: HomeAssistant, client) -> None:
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    reports = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    assert (await client.post(URL, json=telnyx_received())).status == 200
+    assert (
+        await client.post(URL, json=telnyx_delivery("id-1", "delivered"))
+    ).status == 200
+    assert (
+        await client.post(
+            URL, json=telnyx_delivery("id-2", "sending_failed", "message.sent")
+        )
+    ).status == 200
+    assert (
+        await client.post(URL, json=telnyx_delivery("id-3", "delivery_failed"))
+    ).status == 200
+    await hass.async_block_till_done()
+    assert len(received) == 1
+    assert received[0].data["from"] == "48600100200"
+    assert received[0].data["to"] == SENDER
+    assert received[0].data["body"] == "Cześć"
+    assert received[0].data["received_at"] == "2026-11-27T10:00:00.000+00:00"
+    assert [(e.data["message_id"], e.data["status"]) for e in reports] == [
+        ("id-1", "delivered"),
+        ("id-2", "error"),
+        ("id-3", "error"),
+    ]
+
+
+INVALID: list[Any] = [
+    b"",
+    b"not json",
+    b"\xff\xfe\x00",
+    b"[1, 2, 3]",
+    b'"MESSAGE"',
+    b"null",
+    {"type": "MESSAGE", "from": "48600100200", "to": SENDER},
+    {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": 5},
+    {"type": "MESSAGE", "from": "", "to": SENDER, "body": "x"},
+    {"type": "MESSAGE", "from": "48600100200", "to": "abc", "body": "x"},
+    {"type": "MESSAGE", "from": "48600100200", "to": 48732129000, "body": "x"},
+    {"type": "MESSAGE", "from": ["x"], "to": SENDER, "body": "x"},
+    {"type": "NOTIFICATION", "message_id": "a906cff7719bd889", "status": "READ"},
+    {"type": "NOTIFICATION", "message_id": "", "status": "DELIVERED"},
+    {"type": "NOTIFICATION", "message_id": "with space", "status": "DELIVERED"},
+    {"type": "NOTIFICATION", "status": "DELIVERED"},
+    {"type": "SPAM", "from": "x"},
+    {"type": 7},
+    {"body": "no type"},
+    {"data": {"event_type": "message.received", "payload": {"text": "x"}}},
+    {
+        "data": {
+            "event_type": "message.received",
+            "payload": {
+                "text": "x",
+                "from": {"phone_number": "+48600100200"},
+                "to": [],
+            },
+        }
+    },
+    {
+        "data": {
+            "event_type": "message.finalized",
+            "payload": {"id": "x", "to": [{"status": "sent"}]},
+        }
+    },
+    {
+        "data": {
+            "event_type": "message.finalized",
+            "payload": {"id": "x", "to": [{"status": "queued"}]},
+        }
+    },
+    {"data": {"event_type": "call.initiated", "payload": {}}},
+    {"data": "string"},
+]
+
+
+@pytest.mark.parametrize("payload", INVALID)
+async def test_invalid_payloads(
+    hass: HomeAssistant, client, payload: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    reports = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    before = hass.states.get(LAST_RECEIVED)
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    resp = await client.post(
+        URL, data=data, headers={"Content-Type": "application/json"}
+    )
+    assert resp.status == 400
+    assert await resp.json() == {"error": "invalid payload"}
+    await hass.async_block_till_done()
+    assert received == []
+    assert reports == []
+    assert hass.states.get(LAST_RECEIVED) == before
+    assert hass.states.get(RECEIVED_COUNT).state == "0"
+    warnings = [
+        r
+        for r in caplog.records
+        if r.levelname == "WARNING" and r.name.startswith("custom_components")
+    ]
+    assert len(warnings) == 1
+    assert "48600100200" not in warnings[0].getMessage()
+
+
+async def test_deep_nesting_is_400(hass: HomeAssistant, client) -> None:
+    resp = await client.post(URL, data=b"[" * 50000 + b"]" * 50000)
+    assert resp.status in (400, 413)
+
+
+async def test_too_large(hass: HomeAssistant, client) -> None:
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    body = "x" * (64 * 1024)
+    resp = await client.post(
+        URL, json={"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": body}
+    )
+    assert resp.status == 413
+
+    async def chunks():
+        # No Content-Length: the limit must hold while streaming too.
+        for _ in range(100):
+            yield b"x" * 1024
+
+    resp = await client.post(URL, data=chunks())
+    assert resp.status == 413
+    await hass.async_block_till_done()
+    assert events == []
+
+
+async def test_just_under_limit_is_accepted(hass: HomeAssistant, client) -> None:
+    envelope = json.dumps(
+        {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": ""}
+    )
+    body = "y" * (64 * 1024 - len(envelope))
+    resp = await client.post(
+        URL,
+        data=json.dumps(
+            {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": body}
+        ),
+    )
+    assert resp.status == 200
+
+
+async def test_get_is_refused(hass: HomeAssistant, client) -> None:
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    resp = await client.get(URL)
+    assert resp.status == 405
+    assert events == []
+
+
+def resolver(address: str):
+    async def resolve(host: str, port: int, **_kwargs: Any):
+        assert host == "msg-api.actio.pl"
+        return [
+            (2, 1, 6, "", (address, port)),
+            (10, 1, 6, "", ("2001:db8::7", port, 0, 0)),
+        ]
+
+    return resolve
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_ALLOWED_SOURCES: True}])
+async def test_allowlist(
+    hass: HomeAssistant, client, init_integration: MockConfigEntry
+) -> None:
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    payload = {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "hi"}
+    with patch.object(hass.loop, "getaddrinfo", side_effect=resolver("203.0.113.7")):
+        # The test client connects from 127.0.0.1, which is not ACTIO.
+        assert (await client.post(URL, json=payload)).status == 403
+    # Cached: no new lookup until the TTL runs out.
+    with patch.object(hass.loop, "getaddrinfo", side_effect=AssertionError("cached")):
+        assert (await client.post(URL, json=payload)).status == 403
+    init_integration.runtime_data.allowlist._expires = 0
+    with patch.object(hass.loop, "getaddrinfo", side_effect=resolver("127.0.0.1")):
+        assert (await client.post(URL, json=payload)).status == 200
+    await hass.async_block_till_done()
+    assert len(events) == 1
+
+
+async def test_allowlist_behind_trusted_proxy(
+    hass: HomeAssistant, simulator, setup_entry, hass_client_no_auth
+) -> None:
+    """With use_x_forwarded_for, the address HA resolved from the proxy counts."""
+    assert await async_setup_component(
+        hass,
+        "http",
+        {"http": {"use_x_forwarded_for": True, "trusted_proxies": ["127.0.0.1"]}},
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SENDER,
+        data=entry_data(simulator.url),
+        options={CONF_ALLOWED_SOURCES: True},
+    )
+    await setup_entry(entry)
+    client = await hass_client_no_auth()
+    payload = {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "hi"}
+    with patch.object(hass.loop, "getaddrinfo", side_effect=resolver("203.0.113.7")):
+        resp = await client.post(
+            URL, json=payload, headers={"X-Forwarded-For": "203.0.113.7"}
+        )
+        assert resp.status == 200
+        resp = await client.post(
+            URL, json=payload, headers={"X-Forwarded-For": "198.51.100.1"}
+        )
+        assert resp.status == 403
+        resp = await client.post(
+            URL, json=payload, headers={"X-Forwarded-For": "2001:db8::7"}
+        )
+        assert resp.status == 200
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_ALLOWED_SOURCES: True}])
+async def test_allowlist_dns_failure_refuses(hass: HomeAssistant, client) -> None:
+    with patch.object(hass.loop, "getaddrinfo", side_effect=OSError("no dns")):
+        resp = await client.post(
+            URL,
+            json={"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "x"},
+        )
+    assert resp.status == 403
+
+
+async def test_allowlist_off_accepts_anyone(hass: HomeAssistant, client) -> None:
+    with patch.object(
+        hass.loop, "getaddrinfo", side_effect=AssertionError("must not resolve")
+    ):
+        resp = await client.post(
+            URL,
+            json={"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "x"},
+        )
+    assert resp.status == 200
