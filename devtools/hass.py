@@ -240,6 +240,10 @@ async def onboard(base: str, session: aiohttp.ClientSession) -> str:
         }
     )
     reply = await ws.receive_json()
+    # HA 2026 stages http: YAML as a trial that reverts after five minutes
+    # unless promoted; the e2e config sets a port, so keep it.
+    await ws.send_json({"id": 2, "type": "http/config/promote"})
+    await ws.receive_json()
     await ws.close()
     return str(reply["result"])
 
@@ -261,3 +265,31 @@ async def set_sim_webhook(
         f"{sim_url}/_sim/config", json={"webhook_url": webhook_url}
     ) as resp:
         resp.raise_for_status()
+
+
+async def login(base: str, session: aiohttp.ClientSession) -> dict[str, Any]:
+    """Log the demo user in through HA's login flow; return fresh tokens."""
+    client_id = f"{base}/"
+    async with session.post(
+        f"{base}/auth/login_flow",
+        json={
+            "client_id": client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": client_id,
+        },
+    ) as resp:
+        resp.raise_for_status()
+        flow_id = (await resp.json())["flow_id"]
+    async with session.post(
+        f"{base}/auth/login_flow/{flow_id}",
+        json={"client_id": client_id, "username": DEMO_USER, "password": DEMO_PASSWORD},
+    ) as resp:
+        resp.raise_for_status()
+        code = (await resp.json())["result"]
+    async with session.post(
+        f"{base}/auth/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
+    ) as resp:
+        resp.raise_for_status()
+        tokens = dict(await resp.json())
+    return tokens | {"hassUrl": base, "clientId": client_id}

@@ -1,0 +1,91 @@
+"""A real Home Assistant process and ACTIO simulator, shared by the e2e tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+import os
+from pathlib import Path
+import shutil
+import tempfile
+import time
+import urllib.request
+
+import pytest
+import pytest_socket
+
+from devtools.hass import Process, free_port, start_hass, start_simulator, write_config
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@dataclass
+class Stack:
+    """The processes under test and where they listen."""
+
+    config_dir: Path
+    base: str
+    sim_url: str
+    hass: Process
+    sim: Process
+    token: str = ""
+    webhook_url: str = ""
+
+    def restart_hass(self) -> float:
+        """Stop HA gracefully and start it again; return the seconds it took."""
+        started = time.monotonic()
+        assert self.hass.stop() == 0, self.hass.log.read_text(encoding="utf-8")[-3000:]
+        self.hass = start_hass(self.config_dir, self.config_dir / "hass.log")
+        wait_sync(f"{self.base}/manifest.json", self.hass)
+        return time.monotonic() - started
+
+
+def wait_sync(url: str, proc: Process, timeout: float = 180) -> None:
+    """Wait for ``url`` to answer, outside any event loop."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.proc.poll() is not None:
+            pytest.fail(
+                f"process exited: {proc.log.read_text(encoding='utf-8')[-3000:]}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status < 500:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    pytest.fail(f"{url} did not answer in {timeout} s")
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """The e2e tests use a real hass process, not the test harness's hass."""
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    """Simulator + hass on free ports in a temporary config dir."""
+    pytest_socket.enable_socket()
+    config_dir = Path(tempfile.mkdtemp(prefix="actio-e2e-"))
+    ha_port, sim_port = free_port(), free_port()
+    write_config(config_dir, ha_port)
+    sim = start_simulator(sim_port, config_dir / "simulator.log")
+    hass = start_hass(config_dir, config_dir / "hass.log")
+    stack = Stack(
+        config_dir,
+        f"http://127.0.0.1:{ha_port}",
+        f"http://127.0.0.1:{sim_port}",
+        hass,
+        sim,
+    )
+    try:
+        wait_sync(f"{stack.sim_url}/_sim/config", sim)
+        wait_sync(f"{stack.base}/manifest.json", hass)
+        yield stack
+    finally:
+        stack.hass.stop()
+        sim.stop()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(config_dir / "hass.log", ARTIFACTS / "hass.log")
+        if not os.environ.get("ACTIO_E2E_KEEP"):
+            shutil.rmtree(config_dir, ignore_errors=True)

@@ -1,0 +1,247 @@
+"""The whole integration through a real hass process, over REST and WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+import shutil
+import time
+from typing import Any
+
+import aiohttp
+import pytest
+
+from devtools.hass import DEMO_PASSWORD, DEMO_USER, HassApi, onboard, set_sim_webhook
+
+from .conftest import ARTIFACTS, Stack
+
+pytestmark = [pytest.mark.e2e]
+
+SENDER = "48732129000"
+LAST_RECEIVED = "sensor.actio_sms_48732129000_last_received_message"
+LAST_STATUS = "sensor.actio_sms_48732129000_last_delivery_status"
+
+
+async def next_event(
+    ws: aiohttp.ClientWebSocketResponse, timeout: float = 5
+) -> dict[str, Any]:
+    while True:
+        message = await asyncio.wait_for(ws.receive_json(), timeout)
+        if message.get("type") == "event":
+            return dict(message["event"])
+
+
+async def wait_state(
+    api: HassApi, entity_id: str, value: str, timeout: float = 5
+) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        state = await api.state(entity_id)
+        if state and state["state"] == value:
+            return state
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"{entity_id} is {state and state['state']!r}, not {value!r}")
+        await asyncio.sleep(0.05)
+
+
+async def test_full_journey(stack: Stack, socket_enabled: None) -> None:
+    async with aiohttp.ClientSession() as session:
+        # Onboarding through HA's own API.
+        stack.token = await onboard(stack.base, session)
+        api = HassApi(stack.base, stack.token, session)
+
+        # Config flow: a wrong token shows the error, the right one creates the entry.
+        flow = await api.start_flow()
+        assert flow["type"] == "form"
+        result = await api.flow_step(
+            flow["flow_id"],
+            {
+                "token": "wrong",
+                "sender": "+48 732 129 000",
+                "advanced": {"api_url": stack.sim_url, "api_mode": "sms"},
+            },
+        )
+        assert result["type"] == "form"
+        assert result["errors"] == {"base": "invalid_auth"}
+        result = await api.flow_step(
+            flow["flow_id"],
+            {
+                "token": "demo-token",
+                "sender": "+48 732 129 000",
+                "advanced": {"api_url": stack.sim_url, "api_mode": "sms"},
+            },
+        )
+        assert result["type"] == "create_entry"
+        stack.webhook_url = result["description_placeholders"]["webhook_url"]
+        assert stack.webhook_url.startswith(f"{stack.base}/api/webhook/")
+        [entry] = await api.entries()
+        assert entry["state"] == "loaded"
+        await set_sim_webhook(stack.sim_url, stack.webhook_url, session)
+
+        # The send action with its response.
+        response = await api.post(
+            "/api/services/actio_sms/send_message?return_response",
+            {
+                "message": "Zażółć gęślą jaźń 🎉",
+                "recipients": ["600 100 200", "+48600100201"],
+            },
+        )
+        messages = response["service_response"]["messages"]
+        assert [m["recipient"] for m in messages] == ["48600100200", "48600100201"]
+        async with session.get(f"{stack.sim_url}/_sim/outbox") as resp:
+            outbox = await resp.json()
+        assert {o["message_id"] for o in outbox} == {m["message_id"] for m in messages}
+        assert {o["body"] for o in outbox} == {"Zażółć gęślą jaźń 🎉"}
+
+        # The legacy notify service.
+        await api.post(
+            "/api/services/notify/actio_sms",
+            {"message": "Pralka skończyła", "target": "600100202"},
+        )
+        async with session.get(f"{stack.sim_url}/_sim/outbox") as resp:
+            assert (await resp.json())[-1]["recipient"] == "48600100202"
+
+        # Inbound through the simulator reaches a WebSocket subscriber and the sensor.
+        ws = await api.ws()
+        await ws.send_json(
+            {
+                "id": 10,
+                "type": "subscribe_events",
+                "event_type": "actio_sms_message_received",
+            }
+        )
+        assert (await ws.receive_json())["success"]
+        await ws.send_json(
+            {
+                "id": 11,
+                "type": "subscribe_events",
+                "event_type": "actio_sms_delivery_status",
+            }
+        )
+        assert (await ws.receive_json())["success"]
+        async with session.post(
+            f"{stack.sim_url}/_sim/inbound",
+            json={"from": "48600100200", "body": "Ile stopni w domu?"},
+        ) as resp:
+            assert (await resp.json())["webhook_status"] == 200
+        event = await next_event(ws)
+        assert event["event_type"] == "actio_sms_message_received"
+        assert event["data"]["from"] == "48600100200"
+        assert event["data"]["body"] == "Ile stopni w domu?"
+        await wait_state(api, LAST_RECEIVED, "Ile stopni w domu?")
+
+        # A delivery report carries the recipient and the text.
+        async with session.post(
+            f"{stack.sim_url}/_sim/deliver",
+            json={"message_id": messages[0]["message_id"], "status": "DELIVERED"},
+        ) as resp:
+            assert (await resp.json())["webhook_status"] == 200
+        event = await next_event(ws)
+        assert event["event_type"] == "actio_sms_delivery_status"
+        assert event["data"]["recipient"] == "48600100200"
+        assert event["data"]["body"] == "Zażółć gęślą jaźń 🎉"
+        await wait_state(api, LAST_STATUS, "delivered")
+        await ws.close()
+
+    # Restart hass: history and states are still there.
+    stack.restart_hass()
+    async with aiohttp.ClientSession() as session:
+        api = HassApi(stack.base, stack.token, session)
+        await wait_state(api, LAST_RECEIVED, "Ile stopni w domu?", timeout=60)
+        assert (await api.state(LAST_STATUS))["state"] == "delivered"
+        assert (await api.state("sensor.actio_sms_48732129000_messages_sent"))[
+            "state"
+        ] == "3"
+        response = await api.post(
+            "/api/services/actio_sms/get_messages?return_response",
+            {"direction": "sent", "limit": 10},
+        )
+        history = response["service_response"]["messages"]
+        by_id = {m["message_id"]: m for m in history}
+        assert by_id[messages[0]["message_id"]]["status"] == "delivered"
+        assert by_id[messages[1]["message_id"]]["status"] == "pending"
+        # And a report for a message sent before the restart still matches it.
+        async with session.post(
+            f"{stack.sim_url}/_sim/deliver",
+            json={"message_id": messages[1]["message_id"], "status": "ERROR"},
+        ) as resp:
+            assert (await resp.json())["webhook_status"] == 200
+        state = await wait_state(api, LAST_STATUS, "error")
+        assert state["attributes"]["recipient"] == "48600100201"
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As root on a closed network: no sandbox, no background connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TEXT = "Zażółć gęślą jaźń — działa! 🎉"
+
+
+async def ensure_entry(stack: Stack, session: aiohttp.ClientSession) -> HassApi:
+    """Reuse the journey's entry, or create one when this test runs alone."""
+    if not stack.token:
+        stack.token = await onboard(stack.base, session)
+    api = HassApi(stack.base, stack.token, session)
+    if not await api.entries():
+        result = await api.add_entry("demo-token", stack.sim_url)
+        stack.webhook_url = result["description_placeholders"]["webhook_url"]
+    await set_sim_webhook(stack.sim_url, stack.webhook_url, session)
+    return api
+
+
+async def test_phone_page_to_sensor(stack: Stack, socket_enabled: None) -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing; CI runs scripts/setup --e2e")
+        pytest.skip("chromium not installed (scripts/setup --e2e installs it)")
+    from playwright.async_api import async_playwright  # noqa: PLC0415
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with aiohttp.ClientSession() as session, async_playwright() as pw:
+        api = await ensure_entry(stack, session)
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1100, "height": 720})
+            await page.goto(f"{stack.sim_url}/")
+            await page.fill("#body", TEXT)
+            await page.click("#send")
+            await page.wait_for_function(
+                "document.getElementById('status').textContent.includes('200')",
+                timeout=5000,
+            )
+            deadline = time.monotonic() + 5
+            while (
+                await api.state("sensor.actio_sms_48732129000_last_received_message")
+            )["state"] != TEXT:
+                assert time.monotonic() < deadline, "the sensor never showed the text"
+                await asyncio.sleep(0.05)
+            # An SMS from HA shows up in the live outbox, diacritics intact.
+            await api.post(
+                "/api/services/actio_sms/send_message",
+                {"message": "Odpowiedź z HA: 21,5 °C 🌡️", "recipients": "600100200"},
+            )
+            await page.wait_for_selector("text=Odpowiedź z HA: 21,5 °C 🌡️", timeout=5000)
+            await page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
+
+            # Home Assistant's integration page, logged in through the login form.
+            ha = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await ha.goto(f"{stack.base}/config/integrations/integration/actio_sms")
+            await ha.get_by_label("Username").fill(DEMO_USER)
+            await ha.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+            await ha.get_by_role("button", name="Log in").click()
+            await ha.wait_for_selector("text=Add recipient", timeout=30000)
+            await ha.wait_for_selector("text=ACTIO SMS 48732129000", timeout=10000)
+            await ha.wait_for_timeout(500)
+            await ha.screenshot(path=str(ARTIFACTS / "integration.png"))
+        finally:
+            await browser.close()
+    assert (ARTIFACTS / "phone.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "integration.png").stat().st_size > 10_000
