@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
+import logging
 import socket
 import sys
 import types
@@ -125,6 +126,29 @@ def fake_cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> FakeClou
     monkeypatch.setitem(sys.modules, "homeassistant.components.cloud", module)
     hass.config.components.add("cloud")
     return cloud
+
+
+# Loggers outside the integration that name the webhook id: HA core's webhook
+# component (a wrong method, or a call after unregistering) and the test
+# server's access log (HA's bootstrap sets aiohttp.access to WARNING, so a
+# real instance never logs it at INFO).
+NOT_OURS = ("homeassistant.components.webhook", "aiohttp.access")
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail any test whose log output at INFO or above names a token or webhook id."""
+    yield
+    secrets = (TOKEN, TCX_TOKEN, NOMULTI_TOKEN, WEBHOOK_ID)
+    leaks = [
+        f"{record.name}: {record.getMessage()[:200]}"
+        for when in ("setup", "call")
+        for record in caplog.get_records(when)
+        if record.levelno >= logging.INFO
+        and record.name not in NOT_OURS
+        and any(secret in record.getMessage() for secret in secrets)
+    ]
+    assert not leaks
 
 
 @pytest.fixture(autouse=True)

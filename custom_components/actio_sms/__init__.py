@@ -29,6 +29,7 @@ from homeassistant.helpers.typing import ConfigType
 from .api import ActioAuthError, ActioClient, ActioError, ActioValidationError
 from .cloudhook import async_delete_cloudhook
 from .const import (
+    API_TIMEOUT,
     CONF_API_URL,
     CONF_CLOUDHOOK,
     CONF_HISTORY_DAYS,
@@ -66,6 +67,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
         async_get_clientsession(hass),
         entry.data[CONF_TOKEN],
         base_url=entry.data[CONF_API_URL],
+        timeout=API_TIMEOUT,
     )
     runtime = ActioRuntimeData(
         hass,

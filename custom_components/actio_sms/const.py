@@ -49,6 +49,7 @@ STATUS_PENDING: Final = "pending"
 STATUS_DELIVERED: Final = "delivered"
 STATUS_ERROR: Final = "error"
 
+API_TIMEOUT: Final = 15.0
 MAX_WEBHOOK_BYTES: Final = 64 * 1024
 STATE_MAX_LENGTH: Final = 255
 ISSUE_WEBHOOK_UNREACHABLE: Final = "webhook_unreachable"

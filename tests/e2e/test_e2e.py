@@ -170,6 +170,13 @@ async def test_full_journey(stack: Stack, socket_enabled: None) -> None:
         state = await wait_state(api, LAST_STATUS, "error")
         assert state["attributes"]["recipient"] == "48600100201"
 
+    # A real hass log never names the token or the webhook id.
+    webhook_id = stack.webhook_url.rsplit("/", 1)[-1]
+    for line in stack.hass.log.read_text(encoding="utf-8").splitlines():
+        if " DEBUG " not in line and "[homeassistant.components.webhook]" not in line:
+            assert "demo-token" not in line
+            assert webhook_id not in line
+
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # As root on a closed network: no sandbox, no background connections.

@@ -1,0 +1,165 @@
+"""Fault injection on every send surface, and concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.actio_sms.const import (
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_NUMBER,
+    DOMAIN,
+    EVENT_MESSAGE_RECEIVED,
+    SUBENTRY_RECIPIENT,
+)
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    ConfigEntryState,
+    ConfigSubentryData,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, entry_data
+
+SURFACES: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "action": (DOMAIN, "send_message", {"message": "x", "recipients": "600100200"}),
+    "legacy_notify": ("notify", DOMAIN, {"message": "x", "target": "600100200"}),
+    "notify_entity": (
+        "notify",
+        "send_message",
+        {"entity_id": "notify.actio_sms_48732129000_mom", "message": "x"},
+    ),
+    "default_entity": (
+        "notify",
+        "send_message",
+        {
+            "entity_id": "notify.actio_sms_48732129000_default_recipients",
+            "message": "x",
+        },
+    ),
+}
+FAULTS = {
+    "403": (HomeAssistantError, "auth_failed"),
+    "422": (ServiceValidationError, "rejected"),
+    "429": (HomeAssistantError, "rate_limited"),
+    "500": (HomeAssistantError, "server_error"),
+    "timeout": (HomeAssistantError, "cannot_connect"),
+    "reset": (HomeAssistantError, "cannot_connect"),
+    "non_json": (HomeAssistantError, "unexpected_response"),
+}
+
+
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> MockConfigEntry:
+    config_entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SENDER,
+        title=SENDER,
+        data=entry_data(simulator.url),
+        options={CONF_DEFAULT_RECIPIENTS: ["48600100200"]},
+        subentries_data=[
+            ConfigSubentryData(
+                data={CONF_NUMBER: "48600100200"},
+                subentry_type=SUBENTRY_RECIPIENT,
+                title="Mom",
+                unique_id="48600100200",
+            )
+        ],
+    )
+    with patch("custom_components.actio_sms.API_TIMEOUT", 0.3):
+        return await setup_entry(config_entry)
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_fault_on_every_surface(
+    hass: HomeAssistant,
+    simulator: Sim,
+    entry: MockConfigEntry,
+    surface: str,
+    fault: str,
+) -> None:
+    domain, service, data = SURFACES[surface]
+    exc, key = FAULTS[fault]
+    simulator.fault(fault, count=1)
+    with pytest.raises(exc) as err:
+        await hass.services.async_call(domain, service, data, blocking=True)
+    assert err.value.translation_key == key
+    assert simulator.outbox == []
+    assert len(simulator.requests) <= 1  # one attempt, no retry (a timeout may not log)
+    reauth = [
+        f
+        for f in hass.config_entries.flow.async_progress()
+        if f["context"]["source"] == SOURCE_REAUTH
+    ]
+    assert len(reauth) == (1 if fault == "403" else 0)
+    assert entry.state is ConfigEntryState.LOADED
+    # The user retries once the fault is gone: exactly one SMS, not two.
+    await hass.services.async_call(domain, service, data, blocking=True)
+    assert [(item.recipient, item.body) for item in simulator.outbox] == [
+        ("48600100200", "x")
+    ]
+
+
+async def test_500_concurrent_inbound(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth
+) -> None:
+    client = await hass_client_no_auth()
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                f"/api/webhook/{WEBHOOK_ID}",
+                json={
+                    "type": "MESSAGE",
+                    "from": "48600100200",
+                    "to": SENDER,
+                    "body": f"m{i}",
+                },
+            )
+            for i in range(500)
+        )
+    )
+    assert [r.status for r in responses] == [200] * 500
+    await hass.async_block_till_done()
+    assert len(events) == 500
+    assert sorted(e.data["body"] for e in events) == sorted(f"m{i}" for i in range(500))
+    assert (
+        hass.states.get("sensor.actio_sms_48732129000_messages_received").state == "500"
+    )
+    assert len(init_integration.runtime_data.log.query("received", None, 1000)) == 500
+
+
+async def test_200_concurrent_sends(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    simulator.state.latency = 0.005
+    responses = await asyncio.gather(
+        *(
+            hass.services.async_call(
+                DOMAIN,
+                "send_message",
+                {"message": f"m{i}", "recipients": f"600{i:06d}"},
+                blocking=True,
+                return_response=True,
+            )
+            for i in range(200)
+        )
+    )
+    ids = [r["messages"][0]["message_id"] for r in responses]
+    assert len(set(ids)) == 200
+    assert len(simulator.outbox) == 200
+    sent = init_integration.runtime_data.log.query("sent", None, 1000)
+    assert {r["message_id"] for r in sent} == set(ids)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.actio_sms_48732129000_messages_sent").state == "200"
