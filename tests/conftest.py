@@ -9,6 +9,7 @@ import socket
 import sys
 import types
 from typing import Any
+from unittest.mock import patch
 
 from aiohttp import ClientSession
 import pytest
@@ -149,6 +150,16 @@ def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         and any(secret in record.getMessage() for secret in secrets)
     ]
     assert not leaks
+
+
+@pytest.fixture(autouse=True)
+def sensor_window(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Write sensors at once in tests, unless a test is marked real_sensor_window."""
+    if request.node.get_closest_marker("real_sensor_window"):
+        yield
+        return
+    with patch("custom_components.actio_sms.runtime.SENSOR_WINDOW", 0):
+        yield
 
 
 @pytest.fixture(autouse=True)

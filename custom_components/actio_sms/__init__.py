@@ -149,6 +149,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bo
     """Unload a config entry, writing any pending history first."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
+        entry.runtime_data.async_cancel_pending()
         await entry.runtime_data.log.async_flush()
     return unloaded
 

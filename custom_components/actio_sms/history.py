@@ -21,9 +21,21 @@ COUNTERS: Final = ("received", "sent", "delivered", "failed")
 type Record = dict[str, Any]
 
 
+_second_cache: tuple[int, str] = (0, "")
+
+
 def now_iso() -> str:
-    """Current UTC time in one fixed ISO 8601 format (sortable as text)."""
-    return dt_util.utcnow().isoformat(timespec="milliseconds")
+    """Current UTC time in one fixed ISO 8601 format (sortable as text).
+
+    Called for every inbound SMS; formatting only once per second keeps it
+    cheap under bursts.
+    """
+    global _second_cache  # noqa: PLW0603
+    now = dt_util.utcnow()
+    second = int(now.timestamp())
+    if _second_cache[0] != second:
+        _second_cache = (second, now.strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{_second_cache[1]}.{now.microsecond // 1000:03d}+00:00"
 
 
 class MessageLog:

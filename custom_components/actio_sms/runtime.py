@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -27,8 +29,19 @@ from .history import MessageLog, Record
 from .models import DeliveryReport, InboundMessage, SendOutcome
 from .phone import Encoding
 
+SENSOR_WINDOW = 0.25
+"""Seconds between sensor writes while messages keep arriving."""
+
 type ActioConfigEntry = ConfigEntry[ActioRuntimeData]
 type MessageListener = Callable[[Record], None]
+
+
+class Change(StrEnum):
+    """What part of the log changed; sensors follow only their own."""
+
+    RECEIVED = "received"
+    SENT = "sent"
+    DELIVERY = "delivery"
 
 
 @dataclass
@@ -44,8 +57,12 @@ class ActioRuntimeData:
     last_error: str | None = None
     _received_listeners: list[MessageListener] = field(default_factory=list)
     _delivery_listeners: list[MessageListener] = field(default_factory=list)
-    _state_listeners: list[CALLBACK_TYPE] = field(default_factory=list)
-    _state_update_scheduled: bool = False
+    _state_listeners: dict[Change, list[CALLBACK_TYPE]] = field(
+        default_factory=lambda: {change: [] for change in Change}
+    )
+    _pending_changes: set[Change] = field(default_factory=set)
+    _flush_handle: asyncio.Handle | None = None
+    _quiet_until: float = 0.0
 
     def __post_init__(self) -> None:
         """Create what is derived from hass."""
@@ -102,9 +119,11 @@ class ActioRuntimeData:
         return _add(self._delivery_listeners, listener)
 
     @callback
-    def async_listen_state(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call ``listener`` once per loop iteration after the log changed."""
-        return _add(self._state_listeners, listener)
+    def async_listen_state(
+        self, change: Change, listener: CALLBACK_TYPE
+    ) -> CALLBACK_TYPE:
+        """Call ``listener`` once per loop iteration after ``change`` happened."""
+        return _add(self._state_listeners[change], listener)
 
     @callback
     def async_handle_inbound(self, message: InboundMessage) -> None:
@@ -122,7 +141,7 @@ class ActioRuntimeData:
         )
         for listener in self._received_listeners:
             listener(record)
-        self._schedule_state_update()
+        self._schedule_state_update(Change.RECEIVED)
 
     @callback
     def async_handle_delivery(self, report: DeliveryReport) -> None:
@@ -139,7 +158,7 @@ class ActioRuntimeData:
         self.hass.bus.async_fire(EVENT_DELIVERY_STATUS, data)
         for listener in self._delivery_listeners:
             listener(record)
-        self._schedule_state_update()
+        self._schedule_state_update(Change.DELIVERY)
 
     @callback
     def async_record_sent(
@@ -148,21 +167,40 @@ class ActioRuntimeData:
         """Log what ACTIO accepted."""
         if outcomes:
             self.log.add_sent(outcomes, body, sent_at)
-            self._schedule_state_update()
+            self._schedule_state_update(Change.SENT)
 
     @callback
-    def _schedule_state_update(self) -> None:
-        # Sensors are written once per loop iteration, however many webhooks
-        # arrived in it; events and event entities are not coalesced.
-        if not self._state_update_scheduled:
-            self._state_update_scheduled = True
-            self.hass.loop.call_soon(self._async_update_state)
+    def _schedule_state_update(self, change: Change) -> None:
+        # Events and event entities fire for every message; sensors are
+        # coalesced: written on the next loop iteration after a quiet spell,
+        # and at most once per SENSOR_WINDOW during a burst.
+        self._pending_changes.add(change)
+        if self._flush_handle is not None:
+            return
+        loop = self.hass.loop
+        if loop.time() >= self._quiet_until:
+            self._flush_handle = loop.call_soon(self._async_update_state)
+        else:
+            self._flush_handle = loop.call_at(
+                self._quiet_until, self._async_update_state
+            )
 
     @callback
     def _async_update_state(self) -> None:
-        self._state_update_scheduled = False
-        for listener in self._state_listeners:
-            listener()
+        self._flush_handle = None
+        self._quiet_until = self.hass.loop.time() + SENSOR_WINDOW
+        changes = self._pending_changes
+        self._pending_changes = set()
+        for change in changes:
+            for listener in self._state_listeners[change]:
+                listener()
+
+    @callback
+    def async_cancel_pending(self) -> None:
+        """Drop a scheduled sensor write (the entry is unloading)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
 
 
 def _add[T](listeners: list[T], listener: T) -> CALLBACK_TYPE:

@@ -19,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import STATE_MAX_LENGTH, STATUS_DELIVERED, STATUS_ERROR
 from .entity import ActioEntity
 from .history import MessageLog
-from .runtime import ActioConfigEntry
+from .runtime import ActioConfigEntry, Change
 
 PARALLEL_UPDATES = 0
 
@@ -36,6 +36,7 @@ def _last(log: MessageLog, which: str) -> dict[str, Any]:
 class ActioSensorEntityDescription(SensorEntityDescription):
     """A sensor computed from the message log."""
 
+    change: Change
     value_fn: Callable[[MessageLog], str | int | None]
     attributes_fn: Callable[[MessageLog], dict[str, Any]] | None = None
 
@@ -44,6 +45,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="last_received",
         translation_key="last_received",
+        change=Change.RECEIVED,
         value_fn=lambda log: _truncate(_last(log, "last_received").get("body")),
         attributes_fn=lambda log: {
             key: _last(log, "last_received").get(key)
@@ -53,6 +55,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="last_sent",
         translation_key="last_sent",
+        change=Change.SENT,
         value_fn=lambda log: _truncate(_last(log, "last_sent").get("body")),
         attributes_fn=lambda log: {
             key: _last(log, "last_sent").get(key)
@@ -62,6 +65,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="last_delivery_status",
         translation_key="last_delivery_status",
+        change=Change.DELIVERY,
         device_class=SensorDeviceClass.ENUM,
         options=[STATUS_DELIVERED, STATUS_ERROR],
         value_fn=lambda log: _last(log, "last_delivery").get("status"),
@@ -73,18 +77,21 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="messages_received",
         translation_key="messages_received",
+        change=Change.RECEIVED,
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda log: log.counters["received"],
     ),
     ActioSensorEntityDescription(
         key="messages_sent",
         translation_key="messages_sent",
+        change=Change.SENT,
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda log: log.counters["sent"],
     ),
     ActioSensorEntityDescription(
         key="messages_delivered",
         translation_key="messages_delivered",
+        change=Change.DELIVERY,
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda log: log.counters["delivered"],
@@ -92,6 +99,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="messages_failed",
         translation_key="messages_failed",
+        change=Change.DELIVERY,
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda log: log.counters["failed"],
@@ -121,7 +129,11 @@ class ActioSensor(ActioEntity, SensorEntity):
 
     async def async_added_to_hass(self) -> None:
         """Follow the log."""
-        self.async_on_remove(self.runtime.async_listen_state(self._async_changed))
+        self.async_on_remove(
+            self.runtime.async_listen_state(
+                self.entity_description.change, self._async_changed
+            )
+        )
 
     @callback
     def _async_changed(self) -> None:
