@@ -24,10 +24,13 @@ from custom_components.actio_sms.const import (
     CONF_API_MODE,
     CONF_API_URL,
     CONF_CLOUDHOOK,
+    CONF_NUMBER,
     CONF_SENDER,
     CONF_TOKEN,
     DOMAIN,
+    SUBENTRY_RECIPIENT,
 )
+from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
@@ -191,6 +194,31 @@ def entry_data(url: str, token: str = TOKEN, mode: str = "sms") -> dict[str, Any
         CONF_WEBHOOK_ID: WEBHOOK_ID,
         CONF_CLOUDHOOK: False,
     }
+
+
+def actio_entry(
+    url: str, *, recipients: dict[str, str] | None = None, **kwargs: Any
+) -> MockConfigEntry:
+    """An entry for the simulator, with recipient subentries {name: number}."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SENDER,
+        title=SENDER,
+        data=entry_data(url),
+        subentries_data=[
+            ConfigSubentryData(
+                data={CONF_NUMBER: number},
+                subentry_type=SUBENTRY_RECIPIENT,
+                title=name,
+                unique_id=number,
+            )
+            for name, number in (recipients or {}).items()
+        ],
+        **kwargs,
+    )
+
+
+FAMILY = {"Mom": "48600100200", "Dad": "48600100201"}
 
 
 @pytest.fixture

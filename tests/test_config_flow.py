@@ -24,7 +24,7 @@ from custom_components.actio_sms.const import (
     DOMAIN,
     SUBENTRY_RECIPIENT,
 )
-from homeassistant.config_entries import SOURCE_USER, ConfigSubentryData
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
@@ -32,12 +32,14 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.network import NoURLAvailableError
 
 from .conftest import (
+    FAMILY,
     SENDER,
     TCX_TOKEN,
     TOKEN,
     FakeCloud,
     Setup,
     Sim,
+    actio_entry,
     entry_data,
     free_port,
 )
@@ -381,26 +383,7 @@ async def test_recipient_subentry(
 async def test_recipient_subentry_reconfigure(
     hass: HomeAssistant, simulator: Sim, setup_entry: Setup
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=SENDER,
-        title=SENDER,
-        data=entry_data(simulator.url),
-        subentries_data=[
-            ConfigSubentryData(
-                data={CONF_NUMBER: "48600100200"},
-                subentry_type=SUBENTRY_RECIPIENT,
-                title="Mom",
-                unique_id="48600100200",
-            ),
-            ConfigSubentryData(
-                data={CONF_NUMBER: "48600100201"},
-                subentry_type=SUBENTRY_RECIPIENT,
-                title="Dad",
-                unique_id="48600100201",
-            ),
-        ],
-    )
+    entry = actio_entry(simulator.url, recipients=FAMILY)
     await setup_entry(entry)
     mom = next(s for s in entry.subentries.values() if s.title == "Mom")
     result = await entry.start_subentry_reconfigure_flow(hass, mom.subentry_id)

@@ -14,20 +14,14 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.actio_sms.const import (
     CONF_DEFAULT_RECIPIENTS,
-    CONF_NUMBER,
     DOMAIN,
     EVENT_MESSAGE_RECEIVED,
-    SUBENTRY_RECIPIENT,
 )
-from homeassistant.config_entries import (
-    SOURCE_REAUTH,
-    ConfigEntryState,
-    ConfigSubentryData,
-)
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
-from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, entry_data
+from .conftest import FAMILY, SENDER, WEBHOOK_ID, Setup, Sim, actio_entry
 
 SURFACES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "action": (DOMAIN, "send_message", {"message": "x", "recipients": "600100200"}),
@@ -61,20 +55,10 @@ FAULTS = {
 async def entry(
     hass: HomeAssistant, simulator: Sim, setup_entry: Setup
 ) -> MockConfigEntry:
-    config_entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=SENDER,
-        title=SENDER,
-        data=entry_data(simulator.url),
-        options={CONF_DEFAULT_RECIPIENTS: ["48600100200"]},
-        subentries_data=[
-            ConfigSubentryData(
-                data={CONF_NUMBER: "48600100200"},
-                subentry_type=SUBENTRY_RECIPIENT,
-                title="Mom",
-                unique_id="48600100200",
-            )
-        ],
+    config_entry = actio_entry(
+        simulator.url,
+        recipients={"Mom": FAMILY["Mom"]},
+        options={CONF_DEFAULT_RECIPIENTS: [FAMILY["Mom"]]},
     )
     with patch("custom_components.actio_sms.API_TIMEOUT", 0.3):
         return await setup_entry(config_entry)

@@ -12,16 +12,23 @@ from custom_components.actio_sms.const import (
     CONF_CONCURRENCY,
     CONF_DEFAULT_RECIPIENTS,
     CONF_ENCODING,
-    CONF_NUMBER,
     DOMAIN,
-    SUBENTRY_RECIPIENT,
 )
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigSubentryData
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
-from .conftest import NOMULTI_TOKEN, SENDER, TCX_TOKEN, Setup, Sim, entry_data
+from .conftest import (
+    FAMILY,
+    NOMULTI_TOKEN,
+    SENDER,
+    TCX_TOKEN,
+    Setup,
+    Sim,
+    actio_entry,
+    entry_data,
+)
 
 LAST_SENT = "sensor.actio_sms_48732129000_last_sent_message"
 SENT_COUNT = "sensor.actio_sms_48732129000_messages_sent"
@@ -392,26 +399,7 @@ async def test_no_entries(
 async def test_recipient_entities(
     hass: HomeAssistant, simulator: Sim, setup_entry: Setup
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=SENDER,
-        title=SENDER,
-        data=entry_data(simulator.url),
-        subentries_data=[
-            ConfigSubentryData(
-                data={CONF_NUMBER: "48600100200"},
-                subentry_type=SUBENTRY_RECIPIENT,
-                title="Mom",
-                unique_id="48600100200",
-            ),
-            ConfigSubentryData(
-                data={CONF_NUMBER: "48600100201"},
-                subentry_type=SUBENTRY_RECIPIENT,
-                title="Dad",
-                unique_id="48600100201",
-            ),
-        ],
-    )
+    entry = actio_entry(simulator.url, recipients=FAMILY)
     await setup_entry(entry)
     assert hass.states.get("notify.actio_sms_48732129000_default_recipients") is None
     await hass.services.async_call(

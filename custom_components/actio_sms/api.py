@@ -26,7 +26,6 @@ PATH_TCX: Final = "/api/tcx"
 # "/api/sms-multi" in its curl example; the client tries both (see below).
 PATHS_MULTI: Final = ("/api/sms-multi", "/api/sms-mult")
 
-ERROR_FIELDS: Final = ("token", "from", "to", "body")
 _MAX_ID_LENGTH: Final = 64
 # The spec's own examples are typeset with typographic quotes; accept them.
 _QUOTES: Final = str.maketrans(dict.fromkeys("\u201e\u201d\u201c\u201a\u2019", '"'))

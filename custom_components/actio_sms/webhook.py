@@ -77,9 +77,6 @@ NOTIFICATION_SCHEMA: Final = vol.Schema(
     },
     extra=vol.ALLOW_EXTRA,
 )
-_PHONE_OBJ: Final = vol.Schema(
-    {vol.Required("phone_number"): str}, extra=vol.ALLOW_EXTRA
-)
 TELNYX_RECEIVED_SCHEMA: Final = vol.Schema(
     {
         vol.Required("text"): str,
