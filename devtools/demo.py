@@ -48,6 +48,7 @@ async def prepare(
     STATE_FILE.write_text(json.dumps(state, indent=2), encoding="utf-8")
     STATE_FILE.chmod(0o600)
     await set_sim_webhook(sim_url, state["webhook_url"], session)
+    await api.wait_loaded()
     return state
 
 

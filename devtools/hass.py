@@ -162,6 +162,18 @@ class HassApi:
         """The actio_sms config entries."""
         return list(await self.get("/api/config/config_entries/entry?domain=actio_sms"))
 
+    async def wait_loaded(self, timeout: float = 120) -> dict[str, Any]:
+        """Wait until the actio_sms entry is loaded (HTTP answers before that)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            entries = await self.entries()
+            if entries and entries[0]["state"] == "loaded":
+                return entries[0]
+            if time.monotonic() > deadline:
+                msg = f"actio_sms entry not loaded: {entries}"
+                raise TimeoutError(msg)
+            await asyncio.sleep(0.2)
+
     async def start_flow(self) -> dict[str, Any]:
         """Start the actio_sms config flow."""
         return dict(
