@@ -228,6 +228,18 @@ async def test_auth_error_stops_remaining_sends(
     assert len(simulator.requests) <= 4
 
 
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+async def test_bulk_rate_limit_stops_remaining_chunks(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    simulator.fault("429")
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, numbers(250))
+    assert err.value.translation_key == "rate_limited"
+    assert len(simulator.requests) == 1  # not three
+    assert simulator.outbox == []
+
+
 async def test_partial_failure(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:

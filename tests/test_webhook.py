@@ -94,6 +94,7 @@ async def test_inbound_message(
         },
     )
     assert resp.status == 200
+    assert await resp.json() == {"status": "ok"}
     await hass.async_block_till_done()
     assert len(events) == 1
     assert events[0].data == {

@@ -115,8 +115,14 @@ async def async_send(
                 accepted([sent])
 
     async def send_chunk(chunk: list[str]) -> None:
+        if stop:
+            errors.update(dict.fromkeys(chunk, stop[0]))
+            return
         try:
             accepted(await client.send_sms_multi(sender, chunk, message))
+        except (ActioAuthError, ActioRateLimitError) as err:
+            stop.append(err)
+            errors.update(dict.fromkeys(chunk, err))
         except ActioError as err:
             errors.update(dict.fromkeys(chunk, err))
         else:
@@ -129,8 +135,9 @@ async def async_send(
     singles = numbers
     if runtime.bulk and len(numbers) > 1:
         # The bulk endpoint takes Polish mobiles only; others go one by one.
-        bulk = [n for n in numbers if is_polish_mobile(n)]
-        singles = [n for n in numbers if n not in set(bulk)]
+        mobile = {n for n in numbers if is_polish_mobile(n)}
+        bulk = [n for n in numbers if n in mobile]
+        singles = [n for n in numbers if n not in mobile]
         for start in range(0, len(bulk), MAX_MULTI_RECIPIENTS):
             await send_chunk(bulk[start : start + MAX_MULTI_RECIPIENTS])
     if singles:
