@@ -18,6 +18,7 @@ from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
 
 from .conftest import (
     FAMILY,
@@ -434,3 +435,39 @@ async def test_recipient_entities(
     assert mom_device.name == f"ACTIO SMS {SENDER} Mom"
     assert mom_device.via_device_id == main.id
     assert mom_entity.config_subentry_id is not None
+
+
+async def test_legacy_notify_in_a_notify_group(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    setup_entry: Setup,
+    simulator: Sim,
+) -> None:
+    # notify reads its YAML platforms when it is first set up.
+    assert await async_setup_component(
+        hass,
+        "notify",
+        {
+            "notify": [
+                {
+                    "platform": "group",
+                    "name": "family",
+                    "services": [
+                        {
+                            "action": DOMAIN,
+                            "data": {"target": ["600100200", "600100201"]},
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    await setup_entry(mock_config_entry)
+    await hass.services.async_call(
+        "notify", "family", {"message": "Kolacja!"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert sorted((i.recipient, i.body) for i in simulator.outbox) == [
+        ("48600100200", "Kolacja!"),
+        ("48600100201", "Kolacja!"),
+    ]
