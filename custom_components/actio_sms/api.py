@@ -201,12 +201,12 @@ class ActioClient:
         so even a server that accepted it would only text our own number.
         """
         if mode is ApiMode.TCX:
-            payload: dict[str, Any] = {"from": f"+{sender}", "to": f"+{sender}"}
-            payload["text"] = ""
-            path = PATH_TCX
+            path, payload = (
+                PATH_TCX,
+                {"from": f"+{sender}", "to": f"+{sender}", "text": ""},
+            )
         else:
-            payload = {"from": sender, "to": sender, "body": ""}
-            path = PATH_SMS
+            path, payload = PATH_SMS, {"from": sender, "to": sender, "body": ""}
         try:
             await self._request(path, payload)
         except ActioValidationError as err:
