@@ -47,6 +47,11 @@ async def send(
     )
 
 
+async def legacy_notify(hass: HomeAssistant, **data: Any) -> None:
+    """Call notify.actio_sms."""
+    await hass.services.async_call("notify", DOMAIN, data, blocking=True)
+
+
 def numbers(count: int, start: int = 0) -> list[str]:
     return [f"48600{i:06d}" for i in range(start, start + count)]
 
@@ -281,15 +286,8 @@ async def test_send_3cx(
 async def test_legacy_notify(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
-    await hass.services.async_call(
-        "notify", DOMAIN, {"message": "one", "target": "600100200"}, blocking=True
-    )
-    await hass.services.async_call(
-        "notify",
-        DOMAIN,
-        {"message": "many", "target": ["600100200", "600100201"]},
-        blocking=True,
-    )
+    await legacy_notify(hass, message="one", target="600100200")
+    await legacy_notify(hass, message="many", target=["600100200", "600100201"])
     # Concurrent single sends may complete in any order.
     assert sorted((i.recipient, i.body) for i in simulator.outbox) == [
         ("48600100200", "many"),
@@ -297,9 +295,7 @@ async def test_legacy_notify(
         ("48600100201", "many"),
     ]
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            "notify", DOMAIN, {"message": "nobody"}, blocking=True
-        )
+        await legacy_notify(hass, message="nobody")
     assert err.value.translation_key == "no_recipients"
 
 
@@ -309,9 +305,7 @@ async def test_legacy_notify(
 async def test_legacy_notify_defaults_and_entity(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
-    await hass.services.async_call(
-        "notify", DOMAIN, {"message": "to defaults"}, blocking=True
-    )
+    await legacy_notify(hass, message="to defaults")
     assert sorted(i.recipient for i in simulator.outbox) == [
         "48600100200",
         "48600100201",
@@ -363,31 +357,20 @@ async def test_several_entries(
     assert simulator.outbox[-1].sender == "48732129005"
 
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            "notify", DOMAIN, {"message": "x", "target": "600100200"}, blocking=True
-        )
+        await legacy_notify(hass, message="x", target="600100200")
     assert err.value.translation_key == "entry_required"
-    await hass.services.async_call(
-        "notify",
-        DOMAIN,
-        {"message": "x", "target": "600100200", "data": {"sender": "+48 732 129 000"}},
-        blocking=True,
+    await legacy_notify(
+        hass, message="x", target="600100200", data={"sender": "+48 732 129 000"}
     )
     assert simulator.outbox[-1].sender == SENDER
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            "notify",
-            DOMAIN,
-            {"message": "x", "target": "600100200", "data": {"sender": "48500500500"}},
-            blocking=True,
+        await legacy_notify(
+            hass, message="x", target="600100200", data={"sender": "48500500500"}
         )
     assert err.value.translation_key == "sender_not_found"
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            "notify",
-            DOMAIN,
-            {"message": "x", "target": "600100200", "data": {"sender": "ACTIO"}},
-            blocking=True,
+        await legacy_notify(
+            hass, message="x", target="600100200", data={"sender": "ACTIO"}
         )
     assert err.value.translation_key == "sender_not_found"
 

@@ -35,6 +35,11 @@ EVENT_RECEIVED = "event.actio_sms_48732129000_message_received"
 EVENT_DELIVERY = "event.actio_sms_48732129000_delivery_report"
 
 
+def message(body: Any, sender: str = "48600100200") -> dict[str, Any]:
+    """An SMS API inbound payload."""
+    return {"type": "MESSAGE", "from": sender, "to": SENDER, "body": body}
+
+
 def telnyx_received(
     text: str = "Cześć", sender: str = "+48600100200"
 ) -> dict[str, Any]:
@@ -86,12 +91,7 @@ async def test_inbound_message(
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     resp = await client.post(
         URL,
-        json={
-            "type": "MESSAGE",
-            "from": "48600100200",
-            "to": SENDER,
-            "body": "Zażółć gęślą jaźń 🎉",
-        },
+        json=message("Zażółć gęślą jaźń 🎉"),
     )
     assert resp.status == 200
     assert await resp.json() == {"status": "ok"}
@@ -223,7 +223,7 @@ INVALID: list[Any] = [
     b'"MESSAGE"',
     b"null",
     {"type": "MESSAGE", "from": "48600100200", "to": SENDER},
-    {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": 5},
+    message(5),
     {"type": "MESSAGE", "from": "", "to": SENDER, "body": "x"},
     {"type": "MESSAGE", "from": "48600100200", "to": "abc", "body": "x"},
     {"type": "MESSAGE", "from": "48600100200", "to": 48732129000, "body": "x"},
@@ -298,9 +298,7 @@ async def test_deep_nesting_is_400(hass: HomeAssistant, client) -> None:
 async def test_too_large(hass: HomeAssistant, client) -> None:
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     body = "x" * (64 * 1024)
-    resp = await client.post(
-        URL, json={"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": body}
-    )
+    resp = await client.post(URL, json=message(body))
     assert resp.status == 413
 
     async def chunks():
@@ -315,15 +313,11 @@ async def test_too_large(hass: HomeAssistant, client) -> None:
 
 
 async def test_just_under_limit_is_accepted(hass: HomeAssistant, client) -> None:
-    envelope = json.dumps(
-        {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": ""}
-    )
+    envelope = json.dumps(message(""))
     body = "y" * (64 * 1024 - len(envelope))
     resp = await client.post(
         URL,
-        data=json.dumps(
-            {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": body}
-        ),
+        data=json.dumps(message(body)),
     )
     assert resp.status == 200
 
@@ -351,7 +345,7 @@ async def test_allowlist(
     hass: HomeAssistant, client, init_integration: MockConfigEntry
 ) -> None:
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
-    payload = {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "hi"}
+    payload = message("hi")
     with patch.object(hass.loop, "getaddrinfo", side_effect=resolver("203.0.113.7")):
         # The test client connects from 127.0.0.1, which is not ACTIO.
         assert (await client.post(URL, json=payload)).status == 403
@@ -382,7 +376,7 @@ async def test_allowlist_behind_trusted_proxy(
     )
     await setup_entry(entry)
     client = await hass_client_no_auth()
-    payload = {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "hi"}
+    payload = message("hi")
     with patch.object(hass.loop, "getaddrinfo", side_effect=resolver("203.0.113.7")):
         resp = await client.post(
             URL, json=payload, headers={"X-Forwarded-For": "203.0.113.7"}
@@ -403,7 +397,7 @@ async def test_allowlist_dns_failure_refuses(hass: HomeAssistant, client) -> Non
     with patch.object(hass.loop, "getaddrinfo", side_effect=OSError("no dns")):
         resp = await client.post(
             URL,
-            json={"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "x"},
+            json=message("x"),
         )
     assert resp.status == 403
 
@@ -414,7 +408,7 @@ async def test_allowlist_off_accepts_anyone(hass: HomeAssistant, client) -> None
     ):
         resp = await client.post(
             URL,
-            json={"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "x"},
+            json=message("x"),
         )
     assert resp.status == 200
 
@@ -437,12 +431,7 @@ async def test_sensors_coalesce_bursts_events_do_not(
         assert (
             await client.post(
                 URL,
-                json={
-                    "type": "MESSAGE",
-                    "from": "48600100200",
-                    "to": SENDER,
-                    "body": f"m{i}",
-                },
+                json=message(f"m{i}"),
             )
         ).status == 200
     await hass.async_block_till_done()
@@ -457,7 +446,7 @@ async def test_sensors_coalesce_bursts_events_do_not(
     # Within the window after that write, the next message waits too.
     await client.post(
         URL,
-        json={"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "later"},
+        json=message("later"),
     )
     await hass.async_block_till_done()
     assert hass.states.get(LAST_RECEIVED).state == "m4"
@@ -473,7 +462,7 @@ async def test_unload_cancels_pending_sensor_write(
     for body in ("x", "y"):  # the second waits for the window
         await client.post(
             URL,
-            json={"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": body},
+            json=message(body),
         )
     runtime = init_integration.runtime_data
     assert runtime._flush_handle is not None
