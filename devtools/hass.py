@@ -277,31 +277,3 @@ async def set_sim_webhook(
         f"{sim_url}/_sim/config", json={"webhook_url": webhook_url}
     ) as resp:
         resp.raise_for_status()
-
-
-async def login(base: str, session: aiohttp.ClientSession) -> dict[str, Any]:
-    """Log the demo user in through HA's login flow; return fresh tokens."""
-    client_id = f"{base}/"
-    async with session.post(
-        f"{base}/auth/login_flow",
-        json={
-            "client_id": client_id,
-            "handler": ["homeassistant", None],
-            "redirect_uri": client_id,
-        },
-    ) as resp:
-        resp.raise_for_status()
-        flow_id = (await resp.json())["flow_id"]
-    async with session.post(
-        f"{base}/auth/login_flow/{flow_id}",
-        json={"client_id": client_id, "username": DEMO_USER, "password": DEMO_PASSWORD},
-    ) as resp:
-        resp.raise_for_status()
-        code = (await resp.json())["result"]
-    async with session.post(
-        f"{base}/auth/token",
-        data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
-    ) as resp:
-        resp.raise_for_status()
-        tokens = dict(await resp.json())
-    return tokens | {"hassUrl": base, "clientId": client_id}

@@ -122,7 +122,7 @@ class ActioRuntimeData:
     def async_listen_state(
         self, change: Change, listener: CALLBACK_TYPE
     ) -> CALLBACK_TYPE:
-        """Call ``listener`` once per loop iteration after ``change`` happened."""
+        """Call ``listener`` after ``change`` happened (coalesced, see below)."""
         return _add(self._state_listeners[change], listener)
 
     @callback
