@@ -157,11 +157,11 @@ def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def sensor_window(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Write sensors at once in tests, unless a test is marked real_sensor_window."""
-    if request.node.get_closest_marker("real_sensor_window"):
-        yield
-        return
-    with patch("custom_components.actio_sms.runtime.SENSOR_WINDOW", 0):
+    """Write sensors at once in tests; a test marked real_sensor_window gets a
+    cooldown of a minute instead, advanced with async_fire_time_changed, so its
+    outcome does not depend on how fast the machine is."""
+    cooldown = 60 if request.node.get_closest_marker("real_sensor_window") else 0
+    with patch("custom_components.actio_sms.runtime.SENSOR_COOLDOWN", cooldown):
         yield
 
 
@@ -200,10 +200,11 @@ def actio_entry(
     url: str, *, recipients: dict[str, str] | None = None, **kwargs: Any
 ) -> MockConfigEntry:
     """An entry for the simulator, with recipient subentries {name: number}."""
+    kwargs.setdefault("minor_version", 2)
+    kwargs.setdefault("title", SENDER)
     return MockConfigEntry(
         domain=DOMAIN,
         unique_id=SENDER,
-        title=SENDER,
         data=entry_data(url),
         subentries_data=[
             ConfigSubentryData(
@@ -234,6 +235,7 @@ def mock_config_entry(simulator: Sim, entry_options: dict[str, Any]) -> MockConf
         domain=DOMAIN,
         title=SENDER,
         unique_id=SENDER,
+        minor_version=2,
         data=entry_data(simulator.url),
         options=entry_options,
     )

@@ -24,7 +24,7 @@ from custom_components.actio_sms.const import (
     DOMAIN,
     SUBENTRY_RECIPIENT,
 )
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
@@ -177,11 +177,15 @@ async def test_user_flow_cannot_connect(hass: HomeAssistant, simulator: Sim) -> 
         result["flow_id"], user_input(f"http://127.0.0.1:{free_port()}")
     )
     assert result["errors"] == {"base": "cannot_connect"}
-    simulator.fault("500")
+    simulator.fault("500", count=1)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(simulator.url)
     )
     assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 async def test_user_flow_unknown(hass: HomeAssistant, simulator: Sim) -> None:
@@ -202,6 +206,10 @@ async def test_user_flow_unknown(hass: HomeAssistant, simulator: Sim) -> None:
             result["flow_id"], user_input(simulator.url)
         )
     assert result["errors"] == {"base": "unknown"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 async def test_user_flow_already_configured(
@@ -218,29 +226,41 @@ async def test_user_flow_already_configured(
     assert result["reason"] == "already_configured"
 
 
+@pytest.mark.parametrize(
+    ("fault", "token", "error"),
+    [
+        (None, "still-wrong", "invalid_auth"),
+        ("500", TOKEN, "cannot_connect"),
+        ("422", TOKEN, "unknown"),
+    ],
+)
 async def test_reauth(
-    hass: HomeAssistant, simulator: Sim, mock_config_entry: MockConfigEntry
+    hass: HomeAssistant, simulator: Sim, fault: str | None, token: str, error: str
 ) -> None:
     mock_config_entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=SENDER,
         title=SENDER,
+        minor_version=2,
         data=entry_data(simulator.url, token="old"),
     )
     mock_config_entry.add_to_hass(hass)
     result = await mock_config_entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"]["sender"] == SENDER
+    simulator.fault(fault, count=1)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TOKEN: "still-wrong"}
+        result["flow_id"], {CONF_TOKEN: token}
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": error}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOKEN: TOKEN}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     assert mock_config_entry.data[CONF_TOKEN] == TOKEN
+    await hass.async_block_till_done()  # the reload it started
+    assert mock_config_entry.state is ConfigEntryState.LOADED
 
 
 async def test_reconfigure(
@@ -329,7 +349,7 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_HISTORY_DAYS: 7,
     }
     # The entry reloaded with the new options.
-    assert init_integration.runtime_data.concurrency == 8
+    assert init_integration.runtime_data.settings.concurrency == 8
     assert (
         hass.states.get("notify.actio_sms_48732129000_default_recipients") is not None
     )

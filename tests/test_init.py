@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import threading
+
+from phonenumbers import data as phonenumbers_data
+from phonenumbers.phonemetadata import PhoneMetadata
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.actio_sms.const import CONF_CLOUDHOOK, DOMAIN
+from custom_components.actio_sms.const import CONF_CLOUDHOOK, CONF_SENDER, DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
+from homeassistant.setup import async_setup_component
 
-from .conftest import SENDER, WEBHOOK_ID, FakeCloud, Setup, Sim, entry_data, free_port
+from .conftest import (
+    FAMILY,
+    SENDER,
+    TOKEN,
+    WEBHOOK_ID,
+    FakeCloud,
+    Setup,
+    Sim,
+    actio_entry,
+    entry_data,
+    free_port,
+)
+
+NEW_SENDER = "48732129005"
 
 
 async def test_setup_unload_reload(
@@ -18,7 +41,7 @@ async def test_setup_unload_reload(
 ) -> None:
     assert init_integration.state is ConfigEntryState.LOADED
     device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, SENDER), init_integration.entry_id
+        (DOMAIN, init_integration.entry_id), init_integration.entry_id
     )
     assert device is not None
     assert device.name == f"ACTIO SMS {SENDER}"
@@ -28,7 +51,9 @@ async def test_setup_unload_reload(
         er.async_get(hass), init_integration.entry_id
     )
     assert {e.device_id for e in entities} == {device.id}
-    assert all(e.unique_id.startswith(f"{SENDER}_") for e in entities)
+    assert all(
+        e.unique_id.startswith(f"{init_integration.entry_id}_") for e in entities
+    )
 
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
@@ -80,18 +105,86 @@ async def test_setup_auth_failed_starts_reauth(
     assert flow["context"]["entry_id"] == entry.entry_id
 
 
-async def test_setup_sender_refused(
-    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+async def test_setup_sender_refused_offers_a_fix(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client
 ) -> None:
-    simulator.state.tokens[next(iter(simulator.state.tokens))].senders.clear()
-    entry = MockConfigEntry(
-        domain=DOMAIN, unique_id=SENDER, data=entry_data(simulator.url)
-    )
-    await setup_entry(entry)
+    """A refused number leads to a form that asks for the number, not a token."""
+    assert await async_setup_component(hass, "repairs", {})
+    entry = await setup_entry(actio_entry(simulator.url, recipients=FAMILY))
+    entities_before = {
+        e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    }
+    await hass.config_entries.async_unload(entry.entry_id)
+    # ACTIO stops accepting the number (another number was assigned).
+    simulator.state.tokens[TOKEN].senders[:] = [NEW_SENDER]
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
     assert entry.state is ConfigEntryState.SETUP_ERROR
-    assert [
-        f["context"]["source"] for f in hass.config_entries.flow.async_progress()
-    ] == [SOURCE_REAUTH]
+    assert entry.reason == (
+        f"ACTIO does not accept the virtual number {SENDER} for this token; enter "
+        "the right number in the repair issue or reconfigure the entry"
+    )
+    assert hass.config_entries.flow.async_progress() == []  # no token dialog
+    issue_id = f"invalid_sender_{entry.entry_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.is_fixable
+    assert issue.translation_placeholders == {"sender": SENDER}
+
+    client = await hass_client()
+    resp = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    flow = await resp.json()
+    assert flow["step_id"] == "sender"
+    assert flow["description_placeholders"] == {"sender": SENDER}
+    # A number ACTIO also refuses: the form says so and stays.
+    resp = await client.post(
+        f"/api/repairs/issues/fix/{flow['flow_id']}", json={"sender": "48732129009"}
+    )
+    flow = await resp.json()
+    assert flow["errors"] == {"sender": "invalid_sender"}
+    resp = await client.post(
+        f"/api/repairs/issues/fix/{flow['flow_id']}", json={"sender": "+48 732 129 005"}
+    )
+    assert (await resp.json())["type"] == "create_entry"
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data[CONF_SENDER] == NEW_SENDER
+    assert entry.unique_id == NEW_SENDER
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert {
+        e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    } == entities_before
+
+
+async def test_sender_fix_refuses_a_number_of_another_entry(
+    hass: HomeAssistant, simulator: Sim, hass_client
+) -> None:
+    assert await async_setup_component(hass, "repairs", {})
+    simulator.state.tokens[TOKEN].senders[:] = [NEW_SENDER]
+    MockConfigEntry(
+        domain=DOMAIN, unique_id=NEW_SENDER, data=entry_data(simulator.url)
+    ).add_to_hass(hass)
+    entry = actio_entry(simulator.url)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    client = await hass_client()
+    resp = await client.post(
+        "/api/repairs/issues/fix",
+        json={"handler": DOMAIN, "issue_id": f"invalid_sender_{entry.entry_id}"},
+    )
+    flow = await resp.json()
+    resp = await client.post(
+        f"/api/repairs/issues/fix/{flow['flow_id']}", json={"sender": NEW_SENDER}
+    )
+    assert (await resp.json())["errors"] == {"sender": "already_configured"}
+    assert entry.data[CONF_SENDER] == SENDER
 
 
 async def test_remove_entry_deletes_history_and_cloudhook(
@@ -127,3 +220,30 @@ async def test_remove_entry_without_cloudhook(
 ) -> None:
     await hass.config_entries.async_remove(init_integration.entry_id)
     assert fake_cloud.deleted == []
+
+
+async def test_phone_metadata_loads_outside_the_event_loop(
+    hass: HomeAssistant,
+    simulator: Sim,
+    setup_entry: Setup,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """phonenumbers imports a module per region on first use: not in the loop."""
+    loaded_in: list[tuple[str, int]] = []
+
+    def recording_loader(code: str) -> None:
+        loaded_in.append((code, threading.get_ident()))
+        phonenumbers_data._load_region(code)
+
+    # As if no number had been parsed in this process yet.
+    for region in ("PL", "DE"):
+        monkeypatch.setitem(PhoneMetadata._region_available, region, recording_loader)
+    await setup_entry(actio_entry(simulator.url))
+    await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": "x", "recipients": ["600100200", "+49 30 1234567"]},
+        blocking=True,
+    )
+    assert {code for code, _ in loaded_in} == {"PL", "DE"}
+    assert all(thread != threading.get_ident() for _, thread in loaded_in)

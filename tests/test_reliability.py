@@ -60,7 +60,7 @@ async def entry(
         recipients={"Mom": FAMILY["Mom"]},
         options={CONF_DEFAULT_RECIPIENTS: [FAMILY["Mom"]]},
     )
-    with patch("custom_components.actio_sms.API_TIMEOUT", 0.3):
+    with patch("custom_components.actio_sms.runtime.API_TIMEOUT", 0.3):
         return await setup_entry(config_entry)
 
 

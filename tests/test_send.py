@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -175,6 +176,32 @@ async def test_single_sends_bounded(
     assert simulator.state.max_inflight == 3
 
 
+@pytest.mark.parametrize("entry_options", [{CONF_CONCURRENCY: 2}])
+async def test_concurrency_bound_holds_across_actions(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    """Three actions and a notify at once still make at most 2 requests at once."""
+    simulator.state.latency = 0.02
+    await asyncio.gather(
+        send(hass, numbers(6)),
+        send(hass, numbers(6, start=100)),
+        send(hass, numbers(6, start=200)),
+        legacy_notify(hass, message="Hej", target=numbers(6, start=300)),
+    )
+    assert len(simulator.outbox) == 24
+    assert simulator.state.max_inflight == 2
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True, CONF_CONCURRENCY: 1}])
+async def test_bulk_chunks_share_the_bound(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    simulator.state.latency = 0.02
+    await asyncio.gather(send(hass, numbers(150)), send(hass, numbers(150, 500)))
+    assert len(simulator.outbox) == 300
+    assert simulator.state.max_inflight == 1
+
+
 async def test_bulk_not_enabled_at_actio(
     hass: HomeAssistant, simulator: Sim, setup_entry: Setup
 ) -> None:
@@ -259,7 +286,9 @@ async def test_partial_failure(
     for recipient, message_id in sent.items():
         assert f"{recipient} ({message_id})" in placeholders["sent"]
     [failed] = set(numbers(3)) - set(sent)
-    assert placeholders["failed"] == f"{failed} (server)"
+    assert placeholders["failed"] == (
+        f"{failed}: ACTIO answered with server error 500; try again later"
+    )
     # What was sent is recorded.
     await hass.async_block_till_done()
     assert hass.states.get(SENT_COUNT).state == "2"
@@ -376,11 +405,12 @@ async def test_several_entries(
 
     with pytest.raises(ServiceValidationError) as err:
         await send(hass, "600100200", config_entry_id="nope")
-    assert err.value.translation_key == "entry_not_found"
+    assert err.value.translation_domain == "homeassistant"
+    assert err.value.translation_key == "service_config_entry_not_found"
     await hass.config_entries.async_unload(first.entry_id)
     with pytest.raises(ServiceValidationError) as err:
         await send(hass, "600100200", config_entry_id=first.entry_id)
-    assert err.value.translation_key == "entry_not_loaded"
+    assert err.value.translation_key == "service_config_entry_not_loaded"
 
 
 async def test_no_entries(
@@ -412,7 +442,9 @@ async def test_recipient_entities(
     assert hass.states.get("notify.actio_sms_48732129000_dad").state == "unknown"
     # Each recipient is a device of its own, linked to the entry's device.
     devices = dr.async_get(hass)
-    main = devices.async_get_device_by_identifier((DOMAIN, SENDER), entry.entry_id)
+    main = devices.async_get_device_by_identifier(
+        (DOMAIN, entry.entry_id), entry.entry_id
+    )
     mom_entity = er.async_get(hass).async_get("notify.actio_sms_48732129000_mom")
     mom_device = devices.async_get(mom_entity.device_id)
     assert mom_device.name == f"ACTIO SMS {SENDER} Mom"

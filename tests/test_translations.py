@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from custom_components.actio_sms.sending import ERROR_TRANSLATION_KEYS
+from homeassistant.helpers import config_validation as cv
+
 COMPONENT = Path(__file__).parent.parent / "custom_components/actio_sms"
 
 
@@ -61,6 +64,7 @@ def test_translation_keys_used_in_code_exist() -> None:
                 and isinstance(node.value, ast.Constant)
             ):
                 used.add(node.value.value)
+    used |= {key for _, key in ERROR_TRANSLATION_KEYS}
     exceptions = set(STRINGS["exceptions"])
     issues = set(STRINGS["issues"])
     entity_keys = {k for platform in STRINGS["entity"].values() for k in platform}
@@ -75,3 +79,52 @@ def test_services_yaml_fields_translated() -> None:
     services = yaml.safe_load((COMPONENT / "services.yaml").read_text(encoding="utf-8"))
     for service, spec in services.items():
         assert set(spec["fields"]) == set(STRINGS["services"][service]["fields"])
+
+
+# hassfest's own rules for translation values (script/hassfest/translations.py
+# in home-assistant/core); it also runs for HACS's default-list submissions.
+HASSFEST_RE_URL = re.compile(
+    r"(((ftp|ftps|scp|http|https|mqtt|mqtts|socket|socks5):\/\/|www\.)"
+    r"[a-z0-9]+([\-\.]{1}[a-z0-9]+)*\.[a-z]{2,5}(:[0-9]{1,5})?(\/.*)?)",
+    re.IGNORECASE,
+)
+HASSFEST_RE_QUOTED_PLACEHOLDER = re.compile(r"'{\w+}'")
+TRANSLATION_FILES = [
+    COMPONENT / "strings.json",
+    *sorted((COMPONENT / "translations").glob("*.json")),
+]
+
+
+def _items(data: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(data, dict):
+        return [
+            item
+            for key, value in data.items()
+            for item in _items(value, f"{prefix}{key}.")
+        ]
+    return [(prefix.rstrip("."), data)]
+
+
+@pytest.mark.parametrize("path", TRANSLATION_FILES, ids=lambda path: path.name)
+def test_hassfest_value_rules(path: Path) -> None:
+    """No URL, HTML, quoted placeholder or stray spaces in any string."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    problems = []
+    for key, value in _items(data):
+        if HASSFEST_RE_URL.search(value):
+            problems.append(f"{key}: URL")
+        if HASSFEST_RE_QUOTED_PLACEHOLDER.search(value):
+            problems.append(f"{key}: quoted placeholder")
+        if value != value.strip():
+            problems.append(f"{key}: leading or trailing space")
+        try:
+            cv.string_with_no_html(value)
+        except Exception:  # noqa: BLE001
+            problems.append(f"{key}: HTML")
+    assert problems == []
+
+
+def test_hassfest_url_rule_bites() -> None:
+    """The copied rule catches what hassfest refused on 0.1."""
+    assert HASSFEST_RE_URL.search("the default is https://msg-api.actio.pl.")
+    assert not HASSFEST_RE_URL.search("the default is {default_url}.")

@@ -439,7 +439,7 @@ async def test_sensors_coalesce_bursts_events_do_not(
     assert entity_events == [f"m{i}" for i in range(5)]  # every trigger delivered
     # The sensors took the first message at once; the rest wait for the window.
     assert hass.states.get(LAST_RECEIVED).state == "m0"
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
     await hass.async_block_till_done()
     assert hass.states.get(LAST_RECEIVED).state == "m4"
     assert hass.states.get(RECEIVED_COUNT).state == "5"
@@ -450,7 +450,7 @@ async def test_sensors_coalesce_bursts_events_do_not(
     )
     await hass.async_block_till_done()
     assert hass.states.get(LAST_RECEIVED).state == "m4"
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=122))
     await hass.async_block_till_done()
     assert hass.states.get(LAST_RECEIVED).state == "later"
 
@@ -465,6 +465,6 @@ async def test_unload_cancels_pending_sensor_write(
             json=message(body),
         )
     runtime = init_integration.runtime_data
-    assert runtime._flush_handle is not None
+    assert runtime._sensor_debouncer._timer_task is not None
     assert await hass.config_entries.async_unload(init_integration.entry_id)
-    assert runtime._flush_handle is None
+    assert runtime._sensor_debouncer._timer_task is None

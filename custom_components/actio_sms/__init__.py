@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-from functools import partial
-
-from aiohttp import web
-
-from homeassistant.components.webhook import (
-    async_register as async_register_webhook,
-    async_unregister as async_unregister_webhook,
-)
-from homeassistant.const import (
-    CONF_NAME,
-    CONF_WEBHOOK_ID,
-    EVENT_CORE_CONFIG_UPDATE,
-    Platform,
-)
-from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID, Platform
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
     discovery,
+    entity_registry as er,
 )
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import ActioAuthError, ActioClient, ActioError, ActioValidationError
 from .cloudhook import async_delete_cloudhook
-from .const import (
-    API_TIMEOUT,
-    CONF_API_URL,
-    CONF_CLOUDHOOK,
-    CONF_HISTORY_DAYS,
-    CONF_HISTORY_SIZE,
-    CONF_TOKEN,
-    DEFAULT_HISTORY_DAYS,
-    DEFAULT_HISTORY_SIZE,
-    DOMAIN,
-)
+from .const import CONF_CLOUDHOOK, DOMAIN, LOGGER
 from .entity import entry_device_info
 from .history import MessageLog
-from .repairs import async_check_webhook_reachable
-from .runtime import ActioConfigEntry, ActioRuntimeData
+from .phone import async_load_metadata
+from .repairs import async_track_webhook_reachable
+from .runtime import ActioConfigEntry, async_create_runtime
 from .services import async_setup_services
-from .webhook import async_handle_webhook
+from .webhook import async_register as async_register_webhook
 
 PLATFORMS = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -52,6 +28,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions and the legacy notify service once."""
+    await async_load_metadata(hass)
     async_setup_services(hass)
     hass.async_create_task(
         discovery.async_load_platform(
@@ -63,39 +40,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bool:
     """Set up ACTIO SMS from a config entry."""
-    client = ActioClient(
-        async_get_clientsession(hass),
-        entry.data[CONF_TOKEN],
-        base_url=entry.data[CONF_API_URL],
-        timeout=API_TIMEOUT,
-    )
-    runtime = ActioRuntimeData(
-        hass,
-        entry,
-        client,
-        MessageLog(
-            hass,
-            entry.entry_id,
-            int(entry.options.get(CONF_HISTORY_SIZE, DEFAULT_HISTORY_SIZE)),
-            int(entry.options.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS)),
-        ),
-    )
-    try:
-        await client.check_credentials(runtime.sender, mode=runtime.mode)
-    except ActioAuthError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
-    except ActioValidationError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="invalid_sender"
-        ) from err
-    except ActioError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN, translation_key="cannot_connect"
-        ) from err
-    await runtime.log.async_load()
-    entry.runtime_data = runtime
+    entry.runtime_data = runtime = await async_create_runtime(hass, entry)
     # Created up front so recipient devices can point at it (via_device_id).
     runtime.device_id = (
         dr.async_get(hass)
@@ -104,40 +49,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
         )
         .id
     )
-
-    async_register_webhook(
-        hass,
-        DOMAIN,
-        entry.title,
-        entry.data[CONF_WEBHOOK_ID],
-        partial(_handle_webhook, runtime),
-        local_only=False,
-        allowed_methods=["POST"],
-    )
-    entry.async_on_unload(
-        partial(async_unregister_webhook, hass, entry.data[CONF_WEBHOOK_ID])
-    )
-
-    @callback
-    def _async_core_config_updated(_event: Event) -> None:
-        async_check_webhook_reachable(hass, entry)
-
-    async_check_webhook_reachable(hass, entry)
-    entry.async_on_unload(
-        hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, _async_core_config_updated)
-    )
+    entry.async_on_unload(async_register_webhook(hass, runtime))
+    entry.async_on_unload(async_track_webhook_reachable(hass, entry))
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
-
-
-async def _handle_webhook(
-    runtime: ActioRuntimeData,
-    _hass: HomeAssistant,
-    _webhook_id: str,
-    request: web.Request,
-) -> web.Response:
-    return await async_handle_webhook(runtime, request)
 
 
 async def _async_reload(hass: HomeAssistant, entry: ActioConfigEntry) -> None:
@@ -149,7 +65,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bo
     """Unload a config entry, writing any pending history first."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        entry.runtime_data.async_cancel_pending()
+        entry.runtime_data.async_shutdown()
         await entry.runtime_data.log.async_flush()
     return unloaded
 
@@ -159,3 +75,39 @@ async def async_remove_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> No
     await MessageLog(hass, entry.entry_id, 0, 0).async_remove()
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bool:
+    """1.1 → 1.2: key entities and devices by the entry id, not the number."""
+    if entry.version > 1:
+        return False
+    if entry.minor_version < 2:
+        old = entry.unique_id or entry.entry_id
+        new = entry.entry_id
+
+        def rekey(key: str) -> str:
+            if key == old or key.startswith(f"{old}_"):
+                return new + key.removeprefix(old)
+            return key
+
+        await er.async_migrate_entries(
+            hass,
+            entry.entry_id,
+            lambda ent: (
+                {"new_unique_id": rekey(ent.unique_id)}
+                if rekey(ent.unique_id) != ent.unique_id
+                else None
+            ),
+        )
+        registry = dr.async_get(hass)
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+            registry.async_update_device(
+                device.id,
+                new_identifiers={
+                    (domain, rekey(key) if domain == DOMAIN else key)
+                    for domain, key in device.identifiers
+                },
+            )
+        hass.config_entries.async_update_entry(entry, minor_version=2)
+        LOGGER.debug("Migrated entry %s to 1.2", entry.entry_id)
+    return True

@@ -26,7 +26,7 @@ PATH_TCX: Final = "/api/tcx"
 # "/api/sms-multi" in its curl example; the client tries both (see below).
 PATHS_MULTI: Final = ("/api/sms-multi", "/api/sms-mult")
 
-_MAX_ID_LENGTH: Final = 64
+MAX_MESSAGE_ID_LENGTH: Final = 64
 # The spec's own examples are typeset with typographic quotes; accept them.
 _QUOTES: Final = str.maketrans(dict.fromkeys("\u201e\u201d\u201c\u201a\u2019", '"'))
 
@@ -151,13 +151,17 @@ def _field_errors(data: Any) -> dict[str, list[str]]:
     return result
 
 
-def _message_id(value: Any) -> str | None:
-    """Return a plausible message id or None."""
+def parse_message_id(value: Any) -> str | None:
+    """Return a plausible message id (text, or a number as text) or None.
+
+    ACTIO's ids are 16 hex characters; anything printable without spaces and
+    of reasonable length is accepted, in answers and in delivery reports.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if (
         isinstance(value, str)
-        and 0 < len(value) <= _MAX_ID_LENGTH
+        and 0 < len(value) <= MAX_MESSAGE_ID_LENGTH
         and value.isprintable()
         and not any(ch.isspace() for ch in value)
     ):
@@ -222,7 +226,7 @@ class ActioClient:
             PATH_SMS, {"from": sender, "to": recipient, "body": body}
         )
         message_id = (
-            _message_id(answer.data.get("message_id"))
+            parse_message_id(answer.data.get("message_id"))
             if isinstance(answer.data, dict)
             else None
         )
@@ -263,9 +267,9 @@ class ActioClient:
             data["data"] if isinstance(data.get("data"), dict) else {}
         )
         message_id = (
-            _message_id(data.get("message_id"))
-            or _message_id(inner.get("id"))
-            or _message_id(data.get("id"))
+            parse_message_id(data.get("message_id"))
+            or parse_message_id(inner.get("id"))
+            or parse_message_id(data.get("id"))
         )
         return SentMessage(recipient, message_id)
 
@@ -282,7 +286,7 @@ class ActioClient:
             if not isinstance(item, dict):
                 continue
             number = "".join(ch for ch in str(item.get("number", "")) if ch.isdigit())
-            message_id = _message_id(item.get("message_id"))
+            message_id = parse_message_id(item.get("message_id"))
             if number in wanted and message_id is not None:
                 found[number] = message_id
         if not found:

@@ -44,6 +44,7 @@ from .api import (
 )
 from .cloudhook import async_create_cloudhook
 from .const import (
+    ACTIO_HOST,
     CONF_ALLOWED_SOURCES,
     CONF_API_MODE,
     CONF_API_URL,
@@ -64,11 +65,18 @@ from .const import (
     LOGGER,
     SUBENTRY_RECIPIENT,
 )
-from .phone import Encoding, InvalidNumberError, normalize_number, normalize_numbers
+from .phone import (
+    Encoding,
+    InvalidNumberError,
+    async_load_metadata,
+    normalize_number,
+    normalize_numbers,
+)
 
 SECTION_ADVANCED = "advanced"
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+PHONE_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
 MODE_SELECTOR = SelectSelector(
     SelectSelectorConfig(
         options=[m.value for m in ApiMode],
@@ -82,6 +90,7 @@ async def async_validate(
     hass: HomeAssistant, token: str, sender: str, api_url: str, mode: ApiMode
 ) -> tuple[str | None, dict[str, str]]:
     """Normalise the sender and probe ACTIO; return (sender, errors)."""
+    await async_load_metadata(hass)
     try:
         number = normalize_number(sender)
     except InvalidNumberError:
@@ -103,6 +112,20 @@ async def async_validate(
     return number, {}
 
 
+def sender_updates(entry: ConfigEntry[Any], sender: str) -> dict[str, Any]:
+    """Entry changes for a new virtual number.
+
+    Entities and devices are keyed by the entry id, so they stay. The title
+    follows the number unless the user renamed the entry.
+    """
+    title = sender if entry.title == entry.data[CONF_SENDER] else entry.title
+    return {
+        "unique_id": sender,
+        "title": title,
+        "data": {**entry.data, CONF_SENDER: sender},
+    }
+
+
 def webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
     """The URL to paste into the ACTIO panel."""
     try:
@@ -115,6 +138,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up an ACTIO virtual number."""
 
     VERSION = 1
+    MINOR_VERSION = 2
 
     @staticmethod
     @callback
@@ -163,9 +187,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                 vol.Schema(
                     {
                         vol.Required(CONF_TOKEN): TOKEN_SELECTOR,
-                        vol.Required(CONF_SENDER): TextSelector(
-                            TextSelectorConfig(type=TextSelectorType.TEL)
-                        ),
+                        vol.Required(CONF_SENDER): PHONE_SELECTOR,
                         vol.Required(SECTION_ADVANCED): section(
                             vol.Schema(
                                 {
@@ -183,6 +205,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                 ),
                 user_input,
             ),
+            description_placeholders={"default_url": DEFAULT_BASE_URL},
             errors=errors,
         )
 
@@ -251,15 +274,13 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                 if sender != entry.unique_id:
                     await self.async_set_unique_id(sender)
                     self._abort_if_unique_id_configured()
+                updates = sender_updates(entry, sender)
                 return self.async_update_reload_and_abort(
                     entry,
-                    unique_id=sender,
-                    title=sender,
-                    data_updates={
-                        CONF_TOKEN: user_input[CONF_TOKEN],
-                        CONF_SENDER: sender,
-                        CONF_API_URL: api_url,
-                    },
+                    unique_id=updates["unique_id"],
+                    title=updates["title"],
+                    data=updates["data"]
+                    | {CONF_TOKEN: user_input[CONF_TOKEN], CONF_API_URL: api_url},
                 )
         return self.async_show_form(
             step_id="reconfigure",
@@ -267,9 +288,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                 vol.Schema(
                     {
                         vol.Required(CONF_TOKEN): TOKEN_SELECTOR,
-                        vol.Required(CONF_SENDER): TextSelector(
-                            TextSelectorConfig(type=TextSelectorType.TEL)
-                        ),
+                        vol.Required(CONF_SENDER): PHONE_SELECTOR,
                         vol.Required(CONF_API_URL): URL_SELECTOR,
                     }
                 ),
@@ -289,6 +308,7 @@ class ActioOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         placeholders = {"numbers": ""}
         if user_input is not None:
+            await async_load_metadata(self.hass)
             result = normalize_numbers(
                 list(user_input.get(CONF_DEFAULT_RECIPIENTS, []))
             )
@@ -345,6 +365,7 @@ class ActioOptionsFlow(OptionsFlow):
             ),
             description_placeholders={
                 **placeholders,
+                "actio_host": ACTIO_HOST,
                 "bulk_note": "3cx" if tcx else "sms",
             },
             errors=errors,
@@ -373,6 +394,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         current = self._get_reconfigure_subentry() if step_id == "reconfigure" else None
         errors: dict[str, str] = {}
         if user_input is not None:
+            await async_load_metadata(self.hass)
             try:
                 number = normalize_number(user_input[CONF_NUMBER])
             except InvalidNumberError:
@@ -403,9 +425,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
                 vol.Schema(
                     {
                         vol.Required(CONF_NAME): TextSelector(),
-                        vol.Required(CONF_NUMBER): TextSelector(
-                            TextSelectorConfig(type=TextSelectorType.TEL)
-                        ),
+                        vol.Required(CONF_NUMBER): PHONE_SELECTOR,
                     }
                 ),
                 suggested,

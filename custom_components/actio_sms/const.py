@@ -53,3 +53,4 @@ API_TIMEOUT: Final = 15.0
 MAX_WEBHOOK_BYTES: Final = 64 * 1024
 STATE_MAX_LENGTH: Final = 255
 ISSUE_WEBHOOK_UNREACHABLE: Final = "webhook_unreachable"
+ISSUE_INVALID_SENDER: Final = "invalid_sender"

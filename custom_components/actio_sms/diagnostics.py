@@ -1,42 +1,84 @@
-"""Diagnostics, with the token, webhook id and phone numbers redacted."""
+"""Diagnostics: settings, counters and errors, with secrets and numbers redacted."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_DEFAULT_RECIPIENTS, CONF_NUMBER, CONF_TOKEN
+from .const import CONF_DEFAULT_RECIPIENTS, CONF_NUMBER, CONF_SENDER, CONF_TOKEN
 from .runtime import ActioConfigEntry
 
-TO_REDACT = {CONF_TOKEN, CONF_WEBHOOK_ID, CONF_DEFAULT_RECIPIENTS, CONF_NUMBER}
+TO_REDACT: Final = {
+    CONF_TOKEN,
+    CONF_WEBHOOK_ID,
+    CONF_SENDER,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_NUMBER,
+    "title",
+    "unique_id",
+}
+# Anything that looks like a phone number in free text (titles, ACTIO's
+# error messages): 7 or more digits, possibly grouped by spaces or dashes.
+PHONE_LIKE: Final = re.compile(r"\+?\d(?:[\s\-]?\d){6,}")
+
+
+def _scrub(value: Any) -> Any:
+    """Replace phone-like text in every string of a nested structure."""
+    if isinstance(value, str):
+        return PHONE_LIKE.sub(REDACTED, value)
+    if isinstance(value, dict):
+        return {key: _scrub(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item) for item in value]
+    return value
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ActioConfigEntry
 ) -> dict[str, Any]:
-    """Entry settings, counters and recent errors; no message content."""
+    """Entry settings, counters and the last error; no message content."""
     runtime = entry.runtime_data
     log = runtime.log
     statuses: dict[str, int] = {}
     for record in log.records:
         if record["direction"] == "sent":
             statuses[record["status"]] = statuses.get(record["status"], 0) + 1
-    return {
-        "entry": {
-            "data": async_redact_data(dict(entry.data), TO_REDACT),
-            "options": async_redact_data(dict(entry.options), TO_REDACT),
-            "subentries": len(entry.subentries),
-        },
-        "api": {"mode": runtime.mode.value, "multi_path": runtime.client.multi_path},
-        "counters": dict(log.counters),
-        "history": {
-            "records": len(log.records),
-            "max_size": log.max_size,
-            "max_days": log.max_age.days,
-            "sent_by_status": statuses,
-        },
-        "last_error": runtime.last_error,
-    }
+    diagnostics: dict[str, Any] = _scrub(
+        {
+            "entry": {
+                "title": entry.title,
+                "version": f"{entry.version}.{entry.minor_version}",
+                "data": async_redact_data(dict(entry.data), TO_REDACT),
+                "options": async_redact_data(dict(entry.options), TO_REDACT),
+                "subentries": [
+                    async_redact_data(
+                        {
+                            "type": sub.subentry_type,
+                            "title": sub.title,
+                            "unique_id": sub.unique_id,
+                            "data": dict(sub.data),
+                        },
+                        TO_REDACT,
+                    )
+                    for sub in entry.subentries.values()
+                ],
+            },
+            "api": {
+                "mode": runtime.settings.mode.value,
+                "multi_path": runtime.client.multi_path,
+            },
+            "counters": dict(log.counters),
+            "history": {
+                "records": len(log.records),
+                "max_size": log.max_size,
+                "max_days": log.max_age.days,
+                "sent_by_status": statuses,
+            },
+            "last_error": runtime.last_error,
+        }
+    )
+    return diagnostics

@@ -21,17 +21,18 @@ class ActioEntity(Entity):
         """Attach to the entry's device."""
         self.entity_description = description
         self.runtime = runtime
-        self._attr_unique_id = f"{runtime.device_key}_{description.key}"
+        # The entry id, not the number: identities survive a new number.
+        self._attr_unique_id = f"{runtime.entry_id}_{description.key}"
         self._attr_device_info = entry_device_info(runtime)
 
 
 def entry_device_info(runtime: ActioRuntimeData) -> DeviceInfo:
     """The entry's service device: one per virtual number."""
     return DeviceInfo(
-        identifiers={(DOMAIN, runtime.device_key)},
-        name=f"ACTIO SMS {runtime.sender}",
+        identifiers={(DOMAIN, runtime.entry_id)},
+        name=f"ACTIO SMS {runtime.settings.sender}",
         manufacturer=MANUFACTURER,
-        model=f"{runtime.mode.value.upper()} API",
+        model=f"{runtime.settings.mode.value.upper()} API",
         entry_type=DeviceEntryType.SERVICE,
         configuration_url="https://panel.actio.pl",
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import STATUS_DELIVERED, STATUS_ERROR
 from .entity import ActioEntity
-from .history import Record
-from .runtime import ActioConfigEntry
+from .models import DeliveryStatus, LoggedReport, ReceivedRecord
+from .runtime import ActioConfigEntry, signal_delivery, signal_received
 
 PARALLEL_UPDATES = 0
 
@@ -21,7 +21,7 @@ MESSAGE_RECEIVED = EventEntityDescription(
 DELIVERY_REPORT = EventEntityDescription(
     key="delivery_report",
     translation_key="delivery_report",
-    event_types=[STATUS_DELIVERED, STATUS_ERROR],
+    event_types=[DeliveryStatus.DELIVERED, DeliveryStatus.ERROR],
 )
 
 
@@ -45,10 +45,14 @@ class ActioMessageEvent(ActioEntity, EventEntity):
 
     async def async_added_to_hass(self) -> None:
         """Follow inbound messages."""
-        self.async_on_remove(self.runtime.async_listen_received(self._async_received))
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_received(self.runtime.entry_id), self._async_received
+            )
+        )
 
     @callback
-    def _async_received(self, record: Record) -> None:
+    def _async_received(self, record: ReceivedRecord) -> None:
         self._trigger_event(
             "message_received",
             {key: record[key] for key in ("from", "to", "body")},
@@ -61,16 +65,20 @@ class ActioDeliveryEvent(ActioEntity, EventEntity):
 
     async def async_added_to_hass(self) -> None:
         """Follow delivery reports."""
-        self.async_on_remove(self.runtime.async_listen_delivery(self._async_report))
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_delivery(self.runtime.entry_id), self._async_report
+            )
+        )
 
     @callback
-    def _async_report(self, record: Record) -> None:
+    def _async_report(self, report: LoggedReport) -> None:
         self._trigger_event(
-            record["status"],
+            report["status"],
             {
-                key: record[key]
-                for key in ("message_id", "recipient", "body")
-                if key in record
+                key: value
+                for key, value in report.items()
+                if key in ("message_id", "recipient", "body")
             },
         )
         self.async_write_ha_state()

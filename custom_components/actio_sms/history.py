@@ -4,21 +4,39 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import timedelta
-from typing import Any, Final
+from typing import Final, TypedDict
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, STATUS_DELIVERED, STATUS_ERROR, STATUS_PENDING
-from .models import DeliveryReport, InboundMessage, SendOutcome
+from .const import DOMAIN
+from .models import (
+    DeliveryReport,
+    DeliveryStatus,
+    InboundMessage,
+    LastSent,
+    LoggedReport,
+    ReceivedRecord,
+    Record,
+    SendOutcome,
+    SentRecord,
+)
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 10.0
 UNKNOWN_REPORTS_KEPT: Final = 1000
 COUNTERS: Final = ("received", "sent", "delivered", "failed")
 
-type Record = dict[str, Any]
+
+class StoredLog(TypedDict):
+    """What the Store holds."""
+
+    counters: dict[str, int]
+    last_received: ReceivedRecord | None
+    last_sent: LastSent | None
+    last_delivery: LoggedReport | None
+    records: list[Record]
 
 
 _second_cache: tuple[int, str] = (0, "")
@@ -45,25 +63,29 @@ class MessageLog:
         self, hass: HomeAssistant, entry_id: str, max_size: int, max_days: int
     ) -> None:
         """Create an empty log; call async_load before use."""
-        self._store: Store[dict[str, Any]] = Store(
+        self._store: Store[StoredLog] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
         )
         self.max_size = max_size
         self.max_age = timedelta(days=max_days)
         self.records: deque[Record] = deque()
-        self._by_id: dict[str, Record] = {}
-        self._unknown_reports: dict[str, str] = {}
+        self._by_id: dict[str, SentRecord] = {}
+        self._unknown_reports: dict[str, DeliveryStatus] = {}
         self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
-        self.last_received: Record | None = None
-        self.last_sent: Record | None = None
-        self.last_delivery: Record | None = None
+        self.last_received: ReceivedRecord | None = None
+        self.last_sent: LastSent | None = None
+        self.last_delivery: LoggedReport | None = None
         self._save_pending = False
 
     async def async_load(self) -> None:
         """Load the saved log (file I/O runs in the executor)."""
-        data = await self._store.async_load() or {}
+        data = await self._store.async_load()
+        if data is None:
+            return
+        # Tolerant of older or hand-edited files: every key may be missing.
+        counters = data.get("counters", {})
         for key in COUNTERS:
-            self.counters[key] = int(data.get("counters", {}).get(key, 0))
+            self.counters[key] = int(counters.get(key, 0))
         self.last_received = data.get("last_received")
         self.last_sent = data.get("last_sent")
         self.last_delivery = data.get("last_delivery")
@@ -73,14 +95,18 @@ class MessageLog:
 
     def _append(self, record: Record) -> None:
         self.records.append(record)
-        if record.get("message_id"):
+        if record["direction"] == "sent" and record["message_id"]:
             self._by_id[record["message_id"]] = record
         while len(self.records) > self.max_size:
             self._drop_oldest()
 
     def _drop_oldest(self) -> None:
         old = self.records.popleft()
-        if (message_id := old.get("message_id")) and self._by_id.get(message_id) is old:
+        if (
+            old["direction"] == "sent"
+            and (message_id := old["message_id"])
+            and self._by_id.get(message_id) is old
+        ):
             del self._by_id[message_id]
 
     def _prune(self) -> None:
@@ -89,9 +115,9 @@ class MessageLog:
             self._drop_oldest()
 
     @callback
-    def add_received(self, message: InboundMessage) -> Record:
+    def add_received(self, message: InboundMessage) -> ReceivedRecord:
         """Log an inbound SMS."""
-        record: Record = {
+        record: ReceivedRecord = {
             "direction": "received",
             "from": message.sender,
             "to": message.recipient,
@@ -116,7 +142,7 @@ class MessageLog:
                     "body": body,
                     "parts": outcome.parts,
                     "sent_at": sent_at,
-                    "status": STATUS_PENDING,
+                    "status": DeliveryStatus.PENDING,
                     "status_at": None,
                 }
             )
@@ -130,7 +156,7 @@ class MessageLog:
         self._schedule_save()
 
     @callback
-    def apply_delivery(self, report: DeliveryReport) -> Record:
+    def apply_delivery(self, report: DeliveryReport) -> LoggedReport:
         """Update the sent record for a report; return the report as logged.
 
         A repeated report with the same status changes nothing and does not
@@ -139,7 +165,7 @@ class MessageLog:
         at = now_iso()
         sent = self._by_id.get(report.message_id)
         previous = (
-            sent.get("status") if sent else self._unknown_reports.get(report.message_id)
+            sent["status"] if sent else self._unknown_reports.get(report.message_id)
         )
         if sent is not None:
             sent["status"] = report.status
@@ -149,24 +175,18 @@ class MessageLog:
             if len(self._unknown_reports) > UNKNOWN_REPORTS_KEPT:
                 del self._unknown_reports[next(iter(self._unknown_reports))]
         if previous != report.status:
-            self.counters[
-                "delivered" if report.status == STATUS_DELIVERED else "failed"
-            ] += 1
-            if previous in (STATUS_DELIVERED, STATUS_ERROR):
-                self.counters[
-                    "delivered" if previous == STATUS_DELIVERED else "failed"
-                ] -= 1
-        logged: Record = {
+            self.counters[_counter(report.status)] += 1
+            if previous in (DeliveryStatus.DELIVERED, DeliveryStatus.ERROR):
+                self.counters[_counter(previous)] -= 1
+        logged: LoggedReport = {
             "message_id": report.message_id,
             "status": report.status,
             "status_at": at,
         }
         if sent is not None:
-            logged |= {
-                "recipient": sent["recipient"],
-                "body": sent["body"],
-                "sent_at": sent["sent_at"],
-            }
+            logged["recipient"] = sent["recipient"]
+            logged["body"] = sent["body"]
+            logged["sent_at"] = sent["sent_at"]
         self.last_delivery = logged
         self._schedule_save()
         return logged
@@ -179,13 +199,9 @@ class MessageLog:
         for record in reversed(self.records):
             if direction and record["direction"] != direction:
                 continue
-            if number and number not in (
-                record.get("recipient"),
-                record.get("from"),
-                record.get("to"),
-            ):
+            if number and number not in _numbers(record):
                 continue
-            result.append(dict(record))
+            result.append(record.copy())
             if len(result) >= limit:
                 break
         return result
@@ -199,7 +215,7 @@ class MessageLog:
             self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
     @callback
-    def _data_to_save(self) -> dict[str, Any]:
+    def _data_to_save(self) -> StoredLog:
         self._save_pending = False
         self._prune()
         return {
@@ -221,4 +237,16 @@ class MessageLog:
 
 
 def _timestamp(record: Record) -> str:
-    return str(record.get("sent_at") or record.get("received_at") or "")
+    if record["direction"] == "sent":
+        return record["sent_at"]
+    return record["received_at"]
+
+
+def _numbers(record: Record) -> tuple[str, ...]:
+    if record["direction"] == "sent":
+        return (record["recipient"],)
+    return (record["from"], record["to"])
+
+
+def _counter(status: DeliveryStatus) -> str:
+    return "delivered" if status == DeliveryStatus.DELIVERED else "failed"

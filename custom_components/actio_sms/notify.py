@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
@@ -54,7 +55,7 @@ class ActioNotificationService(BaseNotificationService):
         data = kwargs.get(ATTR_DATA) or {}
         sender = data.get(CONF_SENDER) if isinstance(data, dict) else None
         runtime = async_get_runtime(self.hass, sender=sender)
-        targets = kwargs.get(ATTR_TARGET) or runtime.default_recipients
+        targets = kwargs.get(ATTR_TARGET) or runtime.settings.default_recipients
         if not targets:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="no_recipients"
@@ -69,7 +70,7 @@ async def async_setup_entry(
 ) -> None:
     """Add one notify entity per recipient subentry, and the default one."""
     runtime = entry.runtime_data
-    if runtime.default_recipients:
+    if runtime.settings.default_recipients:
         async_add_entities([ActioDefaultNotify(runtime, DEFAULT_RECIPIENTS)])
     for subentry in entry.subentries.values():
         if subentry.subentry_type == SUBENTRY_RECIPIENT:
@@ -85,7 +86,7 @@ class ActioNotifyBase(ActioEntity, NotifyEntity):
     _attr_supported_features = NotifyEntityFeature.TITLE
 
     @property
-    def recipients(self) -> list[str]:
+    def recipients(self) -> Sequence[str]:
         """Who this entity texts."""
         raise NotImplementedError
 
@@ -99,9 +100,9 @@ class ActioDefaultNotify(ActioNotifyBase):
     """The options' default recipients."""
 
     @property
-    def recipients(self) -> list[str]:
+    def recipients(self) -> Sequence[str]:
         """The default recipients."""
-        return self.runtime.default_recipients
+        return self.runtime.settings.default_recipients
 
 
 class ActioRecipientNotify(ActioNotifyBase):
@@ -114,8 +115,8 @@ class ActioRecipientNotify(ActioNotifyBase):
         super().__init__(runtime, NotifyEntityDescription(key=subentry.subentry_id))
         self._number = str(subentry.data[CONF_NUMBER])
         self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"{runtime.device_key}_{subentry.subentry_id}")},
-            name=f"ACTIO SMS {runtime.sender} {subentry.title}",
+            identifiers={(DOMAIN, f"{runtime.entry_id}_{subentry.subentry_id}")},
+            name=f"ACTIO SMS {runtime.settings.sender} {subentry.title}",
             manufacturer=MANUFACTURER,
             model="Recipient",
             entry_type=DeviceEntryType.SERVICE,
@@ -124,6 +125,6 @@ class ActioRecipientNotify(ActioNotifyBase):
             self._attr_device_info["via_device_id"] = runtime.device_id
 
     @property
-    def recipients(self) -> list[str]:
+    def recipients(self) -> Sequence[str]:
         """The recipient's number."""
         return [self._number]

@@ -9,6 +9,9 @@ from typing import Final
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
+from phonenumbers.phonemetadata import PhoneMetadata
+
+from homeassistant.core import HomeAssistant
 
 DEFAULT_REGION: Final = "PL"
 POLISH_COUNTRY_CODE: Final = 48
@@ -76,6 +79,24 @@ class NormalizedNumbers:
 
     numbers: list[str]
     invalid: list[InvalidNumberError]
+
+
+def metadata_pending() -> bool:
+    """Whether phonenumbers still has region metadata to load (lazily, from disk)."""
+    return any(
+        loader is not None
+        for loaders in (
+            PhoneMetadata._region_available,
+            PhoneMetadata._country_code_available,
+        )
+        for loader in loaders.values()
+    )
+
+
+async def async_load_metadata(hass: HomeAssistant) -> None:
+    """Load all region metadata in the executor: it imports a module per region."""
+    if metadata_pending():
+        await hass.async_add_executor_job(PhoneMetadata.load_all)
 
 
 def normalize_number(number: str, region: str = DEFAULT_REGION) -> str:

@@ -1,39 +1,65 @@
-"""The per-entry runtime object: client, message log, counters, listeners."""
+"""What a loaded entry owns (``entry.runtime_data``) and the signals it sends."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.debounce import Debouncer
+from homeassistant.helpers.dispatcher import async_dispatcher_send_internal
+from homeassistant.util.signal_type import SignalType
 
 from .allowlist import ActioAllowlist
-from .api import ActioClient, ApiMode
+from .api import ActioAuthError, ActioClient, ActioError, ActioValidationError, ApiMode
 from .const import (
+    API_TIMEOUT,
     CONF_ALLOWED_SOURCES,
     CONF_API_MODE,
+    CONF_API_URL,
     CONF_BULK,
     CONF_CONCURRENCY,
     CONF_DEFAULT_RECIPIENTS,
     CONF_ENCODING,
+    CONF_HISTORY_DAYS,
+    CONF_HISTORY_SIZE,
     CONF_SENDER,
+    CONF_TOKEN,
     DEFAULT_CONCURRENCY,
+    DEFAULT_HISTORY_DAYS,
+    DEFAULT_HISTORY_SIZE,
+    DOMAIN,
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
+    LOGGER,
 )
-from .history import MessageLog, Record
-from .models import DeliveryReport, InboundMessage, SendOutcome
+from .history import MessageLog
+from .models import (
+    DeliveryReport,
+    InboundMessage,
+    LoggedReport,
+    ReceivedRecord,
+    SendOutcome,
+)
 from .phone import Encoding
+from .repairs import async_delete_invalid_sender_issue, async_raise_invalid_sender_issue
 
-SENSOR_WINDOW = 0.25
+SENSOR_COOLDOWN = 0.25
 """Seconds between sensor writes while messages keep arriving."""
 
 type ActioConfigEntry = ConfigEntry[ActioRuntimeData]
-type MessageListener = Callable[[Record], None]
+
+# What a delivery event carries of the SMS it refers to, when that is known.
+_REPORT_CONTEXT = frozenset({"recipient", "body", "sent_at"})
 
 
 class Change(StrEnum):
@@ -44,121 +70,119 @@ class Change(StrEnum):
     DELIVERY = "delivery"
 
 
+def signal_received(entry_id: str) -> SignalType[ReceivedRecord]:
+    """Dispatched with every inbound SMS of an entry."""
+    return SignalType(f"{DOMAIN}_{entry_id}_received")
+
+
+def signal_delivery(entry_id: str) -> SignalType[LoggedReport]:
+    """Dispatched with every delivery report of an entry."""
+    return SignalType(f"{DOMAIN}_{entry_id}_delivery")
+
+
+def signal_changed(entry_id: str, change: Change) -> SignalType[()]:
+    """Dispatched, coalesced, when sensors showing ``change`` should write."""
+    return SignalType(f"{DOMAIN}_{entry_id}_{change}_changed")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActioSettings:
+    """An entry's data and options, read once (the entry reloads on change)."""
+
+    sender: str
+    mode: ApiMode
+    bulk: bool
+    concurrency: int
+    encoding: Encoding
+    allowed_sources: bool
+    default_recipients: tuple[str, ...]
+
+    @classmethod
+    def from_entry(cls, entry: ConfigEntry[Any]) -> ActioSettings:
+        """Read the settings of ``entry``."""
+        mode = ApiMode(entry.data.get(CONF_API_MODE, ApiMode.SMS))
+        options = entry.options
+        return cls(
+            sender=str(entry.data[CONF_SENDER]),
+            mode=mode,
+            # sms-multi does not exist in 3CX mode.
+            bulk=mode is ApiMode.SMS and bool(options.get(CONF_BULK)),
+            concurrency=max(1, int(options.get(CONF_CONCURRENCY, DEFAULT_CONCURRENCY))),
+            encoding=Encoding(options.get(CONF_ENCODING, Encoding.UCS2)),
+            allowed_sources=bool(options.get(CONF_ALLOWED_SOURCES)),
+            default_recipients=tuple(options.get(CONF_DEFAULT_RECIPIENTS, ())),
+        )
+
+
 @dataclass
 class ActioRuntimeData:
     """Everything an entry owns while it is loaded."""
 
     hass: HomeAssistant
     entry: ActioConfigEntry
+    settings: ActioSettings
     client: ActioClient
     log: MessageLog
-    allowlist: ActioAllowlist = field(init=False)
+    allowlist: ActioAllowlist
+    send_gate: asyncio.Semaphore = field(init=False)
+    """Bounds the entry's requests to ACTIO, across all concurrent sends."""
     device_id: str | None = None
     last_error: str | None = None
-    _received_listeners: list[MessageListener] = field(default_factory=list)
-    _delivery_listeners: list[MessageListener] = field(default_factory=list)
-    _state_listeners: dict[Change, list[CALLBACK_TYPE]] = field(
-        default_factory=lambda: {change: [] for change in Change}
-    )
-    _pending_changes: set[Change] = field(default_factory=set)
-    _flush_handle: asyncio.Handle | None = None
-    _quiet_until: float = 0.0
+    _changes: set[Change] = field(default_factory=set)
+    _sensor_debouncer: Debouncer[None] = field(init=False)
+
+    @property
+    def entry_id(self) -> str:
+        """The entry this runtime belongs to."""
+        return self.entry.entry_id
 
     def __post_init__(self) -> None:
-        """Create what is derived from hass."""
-        self.allowlist = ActioAllowlist(self.hass)
-
-    @property
-    def device_key(self) -> str:
-        """Identifier of the entry's device and prefix of unique ids."""
-        return self.entry.unique_id or self.entry.entry_id
-
-    @property
-    def sender(self) -> str:
-        """The ACTIO virtual number this entry sends from."""
-        return str(self.entry.data[CONF_SENDER])
-
-    @property
-    def mode(self) -> ApiMode:
-        """SMS API or 3CX API."""
-        return ApiMode(self.entry.data.get(CONF_API_MODE, ApiMode.SMS))
-
-    @property
-    def bulk(self) -> bool:
-        """Whether sms-multi may be used (never in 3CX mode)."""
-        return self.mode is ApiMode.SMS and bool(self.entry.options.get(CONF_BULK))
-
-    @property
-    def concurrency(self) -> int:
-        """How many single sends may run at once."""
-        return int(self.entry.options.get(CONF_CONCURRENCY, DEFAULT_CONCURRENCY))
-
-    @property
-    def encoding(self) -> Encoding:
-        """The encoding activated at ACTIO."""
-        return Encoding(self.entry.options.get(CONF_ENCODING, Encoding.UCS2))
-
-    @property
-    def allowed_sources(self) -> bool:
-        """Whether only ACTIO's servers may post to the webhook."""
-        return bool(self.entry.options.get(CONF_ALLOWED_SOURCES))
-
-    @property
-    def default_recipients(self) -> list[str]:
-        """Numbers the default-recipients notify entity sends to."""
-        return list(self.entry.options.get(CONF_DEFAULT_RECIPIENTS, []))
-
-    @callback
-    def async_listen_received(self, listener: MessageListener) -> CALLBACK_TYPE:
-        """Call ``listener`` for every inbound SMS."""
-        return _add(self._received_listeners, listener)
-
-    @callback
-    def async_listen_delivery(self, listener: MessageListener) -> CALLBACK_TYPE:
-        """Call ``listener`` for every delivery report."""
-        return _add(self._delivery_listeners, listener)
-
-    @callback
-    def async_listen_state(
-        self, change: Change, listener: CALLBACK_TYPE
-    ) -> CALLBACK_TYPE:
-        """Call ``listener`` after ``change`` happened (coalesced, see below)."""
-        return _add(self._state_listeners[change], listener)
+        """Create the send bound and the sensor debouncer."""
+        self.send_gate = asyncio.Semaphore(self.settings.concurrency)
+        # Events and event entities fire for every message; sensors write at
+        # once after a quiet spell and at most once per cooldown in a burst.
+        self._sensor_debouncer = Debouncer(
+            self.hass,
+            LOGGER,
+            cooldown=SENSOR_COOLDOWN,
+            immediate=True,
+            function=self._async_write_sensors,
+        )
 
     @callback
     def async_handle_inbound(self, message: InboundMessage) -> None:
-        """Log an inbound SMS, fire its event, notify entities."""
+        """Log an inbound SMS, fire its event, tell the entities."""
         record = self.log.add_received(message)
         self.hass.bus.async_fire(
             EVENT_MESSAGE_RECEIVED,
             {
-                "config_entry_id": self.entry.entry_id,
+                "config_entry_id": self.entry_id,
                 "from": message.sender,
                 "to": message.recipient,
                 "body": message.body,
                 "received_at": message.received_at,
             },
         )
-        for listener in self._received_listeners:
-            listener(record)
-        self._schedule_state_update(Change.RECEIVED)
+        async_dispatcher_send_internal(
+            self.hass, signal_received(self.entry_id), record
+        )
+        self._async_changed(Change.RECEIVED)
 
     @callback
     def async_handle_delivery(self, report: DeliveryReport) -> None:
-        """Apply a delivery report, fire its event, notify entities."""
-        record = self.log.apply_delivery(report)
+        """Apply a delivery report, fire its event, tell the entities."""
+        logged = self.log.apply_delivery(report)
         data: dict[str, Any] = {
-            "config_entry_id": self.entry.entry_id,
+            "config_entry_id": self.entry_id,
             "message_id": report.message_id,
-            "status": report.status,
+            "status": str(report.status),
         }
-        for key in ("recipient", "body", "sent_at"):
-            if key in record:
-                data[key] = record[key]
+        data |= {k: v for k, v in logged.items() if k in _REPORT_CONTEXT}
         self.hass.bus.async_fire(EVENT_DELIVERY_STATUS, data)
-        for listener in self._delivery_listeners:
-            listener(record)
-        self._schedule_state_update(Change.DELIVERY)
+        async_dispatcher_send_internal(
+            self.hass, signal_delivery(self.entry_id), logged
+        )
+        self._async_changed(Change.DELIVERY)
 
     @callback
     def async_record_sent(
@@ -167,47 +191,63 @@ class ActioRuntimeData:
         """Log what ACTIO accepted."""
         if outcomes:
             self.log.add_sent(outcomes, body, sent_at)
-            self._schedule_state_update(Change.SENT)
+            self._async_changed(Change.SENT)
 
     @callback
-    def _schedule_state_update(self, change: Change) -> None:
-        # Events and event entities fire for every message; sensors are
-        # coalesced: written on the next loop iteration after a quiet spell,
-        # and at most once per SENSOR_WINDOW during a burst.
-        self._pending_changes.add(change)
-        if self._flush_handle is not None:
-            return
-        loop = self.hass.loop
-        if loop.time() >= self._quiet_until:
-            self._flush_handle = loop.call_soon(self._async_update_state)
-        else:
-            self._flush_handle = loop.call_at(
-                self._quiet_until, self._async_update_state
+    def _async_changed(self, change: Change) -> None:
+        self._changes.add(change)
+        self._sensor_debouncer.async_schedule_call()
+
+    @callback
+    def _async_write_sensors(self) -> None:
+        changes, self._changes = self._changes, set()
+        for change in changes:
+            async_dispatcher_send_internal(
+                self.hass, signal_changed(self.entry_id, change)
             )
 
     @callback
-    def _async_update_state(self) -> None:
-        self._flush_handle = None
-        self._quiet_until = self.hass.loop.time() + SENSOR_WINDOW
-        changes = self._pending_changes
-        self._pending_changes = set()
-        for change in changes:
-            for listener in self._state_listeners[change]:
-                listener()
-
-    @callback
-    def async_cancel_pending(self) -> None:
+    def async_shutdown(self) -> None:
         """Drop a scheduled sensor write (the entry is unloading)."""
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
+        self._sensor_debouncer.async_shutdown()
 
 
-def _add[T](listeners: list[T], listener: T) -> CALLBACK_TYPE:
-    listeners.append(listener)
-
-    @callback
-    def remove() -> None:
-        listeners.remove(listener)
-
-    return remove
+async def async_create_runtime(
+    hass: HomeAssistant, entry: ActioConfigEntry
+) -> ActioRuntimeData:
+    """Check the credentials with ACTIO, then load the entry's message log."""
+    settings = ActioSettings.from_entry(entry)
+    client = ActioClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_TOKEN],
+        base_url=entry.data[CONF_API_URL],
+        timeout=API_TIMEOUT,
+    )
+    try:
+        await client.check_credentials(settings.sender, mode=settings.mode)
+    except ActioAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+    except ActioValidationError as err:
+        # Only the number can be wrong here; re-authentication asks for a token,
+        # so the repair issue leads to a form that asks for the number.
+        async_raise_invalid_sender_issue(hass, entry, settings.sender)
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_sender",
+            translation_placeholders={"sender": settings.sender},
+        ) from err
+    except ActioError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="cannot_connect"
+        ) from err
+    async_delete_invalid_sender_issue(hass, entry)
+    log = MessageLog(
+        hass,
+        entry.entry_id,
+        int(entry.options.get(CONF_HISTORY_SIZE, DEFAULT_HISTORY_SIZE)),
+        int(entry.options.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS)),
+    )
+    await log.async_load()
+    return ActioRuntimeData(hass, entry, settings, client, log, ActioAllowlist(hass))

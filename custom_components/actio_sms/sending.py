@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Final
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
@@ -13,13 +15,14 @@ from .api import (
     ActioConnectionError,
     ActioError,
     ActioRateLimitError,
+    ActioResponseError,
     ActioServerError,
     ActioValidationError,
     ApiMode,
     SentMessage,
     format_field_errors,
 )
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .history import now_iso
 from .models import SendOutcome
 from .phone import (
@@ -30,6 +33,19 @@ from .phone import (
     normalize_numbers,
 )
 from .runtime import ActioRuntimeData
+
+# After one of these, the remaining requests of a send would fail alike.
+STOPPING_ERRORS: Final = (ActioAuthError, ActioRateLimitError)
+
+# Client error → translation key; the first matching class wins.
+ERROR_TRANSLATION_KEYS: Final[tuple[tuple[type[ActioError], str], ...]] = (
+    (ActioAuthError, "auth_failed"),
+    (ActioValidationError, "rejected"),
+    (ActioRateLimitError, "rate_limited"),
+    (ActioServerError, "server_error"),
+    (ActioConnectionError, "cannot_connect"),
+    (ActioError, "unexpected_response"),
+)
 
 
 def validate_recipients(recipients: Iterable[str]) -> list[str]:
@@ -59,7 +75,7 @@ def message_parts(runtime: ActioRuntimeData, message: str) -> int:
             translation_domain=DOMAIN, translation_key="empty_message"
         )
     try:
-        return count_parts(message, runtime.encoding)
+        return count_parts(message, runtime.settings.encoding)
     except MessageTooLongError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -74,147 +90,147 @@ def message_parts(runtime: ActioRuntimeData, message: str) -> int:
         ) from err
 
 
-async def async_send(
-    runtime: ActioRuntimeData, recipients: Iterable[str], message: str
-) -> list[SendOutcome]:
-    """Send ``message`` to every recipient; return one outcome per recipient.
-
-    Raises when any recipient failed, after logging those that were sent.
-    """
-    numbers = validate_recipients(recipients)
-    parts = message_parts(runtime, message)
-    sender = runtime.sender
-    client = runtime.client
-    outcomes: dict[str, SendOutcome] = {}
-    errors: dict[str, ActioError] = {}
-    stop: list[ActioError] = []
-
-    def accepted(sent: list[SentMessage]) -> None:
-        for item in sent:
-            outcomes[item.recipient] = SendOutcome(
-                item.recipient, item.message_id, parts
+def map_error(err: ActioError) -> HomeAssistantError:
+    """Translate a client error for a user."""
+    key = next(key for cls, key in ERROR_TRANSLATION_KEYS if isinstance(err, cls))
+    placeholders: dict[str, str] = {}
+    match err:
+        case ActioValidationError():
+            placeholders["errors"] = format_field_errors(err.errors)
+        case ActioRateLimitError():
+            placeholders["retry_after"] = (
+                "?" if err.retry_after is None else str(round(err.retry_after))
             )
+        case ActioServerError():
+            placeholders["status"] = str(err.status)
+        case ActioConnectionError() | ActioAuthError():
+            pass
+        case _:
+            placeholders["error"] = str(err)
+    cls = ServiceValidationError if key == "rejected" else HomeAssistantError
+    return cls(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
 
-    async def send_one(number: str, gate: asyncio.Semaphore) -> None:
-        async with gate:
-            if stop:
-                # After an auth or rate-limit error the rest would fail alike.
-                errors[number] = stop[0]
+
+@dataclass
+class SendBatch:
+    """One message to a list of normalised numbers, and how each fared."""
+
+    runtime: ActioRuntimeData
+    message: str
+    numbers: list[str]
+    parts: int
+    outcomes: dict[str, SendOutcome] = field(default_factory=dict)
+    errors: dict[str, ActioError] = field(default_factory=dict)
+    stopped_by: ActioError | None = None
+    """An auth or rate-limit error: what is not sent yet is not tried."""
+
+    async def async_run(self) -> None:
+        """Bulk where allowed, the rest one by one, never beyond the entry's bound."""
+        singles = self.numbers
+        if self.runtime.settings.bulk and len(self.numbers) > 1:
+            # The bulk endpoint takes Polish mobiles only; others go one by one.
+            bulk = [n for n in self.numbers if is_polish_mobile(n)]
+            mobile = set(bulk)
+            singles = [n for n in self.numbers if n not in mobile]
+            for start in range(0, len(bulk), MAX_MULTI_RECIPIENTS):
+                await self._async_send_chunk(bulk[start : start + MAX_MULTI_RECIPIENTS])
+        await asyncio.gather(*(self._async_send_one(n) for n in singles))
+
+    async def _async_send_chunk(self, chunk: list[str]) -> None:
+        async with self.runtime.send_gate:
+            if self.stopped_by is not None:
+                self._fail(chunk, self.stopped_by)
                 return
             try:
-                if runtime.mode is ApiMode.TCX:
-                    sent = await client.send_3cx(sender, number, message)
-                else:
-                    sent = await client.send_sms(sender, number, message)
-            except (ActioAuthError, ActioRateLimitError) as err:
-                stop.append(err)
-                errors[number] = err
-            except ActioError as err:
-                errors[number] = err
-            else:
-                accepted([sent])
-
-    async def send_chunk(chunk: list[str]) -> None:
-        if stop:
-            errors.update(dict.fromkeys(chunk, stop[0]))
-            return
-        try:
-            accepted(await client.send_sms_multi(sender, chunk, message))
-        except (ActioAuthError, ActioRateLimitError) as err:
-            stop.append(err)
-            errors.update(dict.fromkeys(chunk, err))
-        except ActioError as err:
-            errors.update(dict.fromkeys(chunk, err))
-        else:
-            missing = [n for n in chunk if n not in outcomes]
-            if missing:
-                errors.update(
-                    dict.fromkeys(missing, ActioError("no message id returned"))
+                sent = await self.runtime.client.send_sms_multi(
+                    self.runtime.settings.sender, chunk, self.message
                 )
+            except ActioError as err:
+                self._fail(chunk, err)
+                return
+        self._accept(sent)
+        if missing := [n for n in chunk if n not in self.outcomes]:
+            self._fail(missing, ActioResponseError("Answer names no message id"))
 
-    singles = numbers
-    if runtime.bulk and len(numbers) > 1:
-        # The bulk endpoint takes Polish mobiles only; others go one by one.
-        mobile = {n for n in numbers if is_polish_mobile(n)}
-        bulk = [n for n in numbers if n in mobile]
-        singles = [n for n in numbers if n not in mobile]
-        for start in range(0, len(bulk), MAX_MULTI_RECIPIENTS):
-            await send_chunk(bulk[start : start + MAX_MULTI_RECIPIENTS])
-    if singles:
-        gate = asyncio.Semaphore(max(1, runtime.concurrency))
-        await asyncio.gather(*(send_one(n, gate) for n in singles))
+    async def _async_send_one(self, number: str) -> None:
+        settings = self.runtime.settings
+        client = self.runtime.client
+        async with self.runtime.send_gate:
+            if self.stopped_by is not None:
+                self._fail([number], self.stopped_by)
+                return
+            try:
+                if settings.mode is ApiMode.TCX:
+                    sent = await client.send_3cx(settings.sender, number, self.message)
+                else:
+                    sent = await client.send_sms(settings.sender, number, self.message)
+            except ActioError as err:
+                self._fail([number], err)
+                return
+        self._accept([sent])
 
-    sent_at = now_iso()
-    ordered = [outcomes[n] for n in numbers if n in outcomes]
-    runtime.async_record_sent(ordered, message, sent_at)
-    if errors:
-        runtime.last_error = type(next(iter(errors.values()))).__name__
-        raise _send_error(runtime, ordered, errors)
-    return ordered
+    def _accept(self, sent: list[SentMessage]) -> None:
+        for item in sent:
+            self.outcomes[item.recipient] = SendOutcome(
+                item.recipient, item.message_id, self.parts
+            )
 
+    def _fail(self, numbers: list[str], err: ActioError) -> None:
+        self.errors.update(dict.fromkeys(numbers, err))
+        if isinstance(err, STOPPING_ERRORS) and self.stopped_by is None:
+            self.stopped_by = err
 
-def _send_error(
-    runtime: ActioRuntimeData, sent: list[SendOutcome], errors: dict[str, ActioError]
-) -> HomeAssistantError:
-    """The exception for a send in which some or all recipients failed."""
-    first = next(iter(errors.values()))
-    if isinstance(first, ActioAuthError):
-        runtime.entry.async_start_reauth(runtime.hass)
-    if sent:
+    @property
+    def sent(self) -> list[SendOutcome]:
+        """What ACTIO accepted, in the order the numbers were given."""
+        return [self.outcomes[n] for n in self.numbers if n in self.outcomes]
+
+    def error(self) -> HomeAssistantError:
+        """The exception for a batch in which some or all numbers failed."""
+        first = next(iter(self.errors.values()))
+        if not (sent := self.sent):
+            return map_error(first)
+        by_reason: dict[str, list[str]] = {}
+        for number, err in self.errors.items():
+            by_reason.setdefault(str(map_error(err)), []).append(number)
         return HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="partial_failure",
             translation_placeholders={
                 "sent": ", ".join(f"{o.recipient} ({o.message_id})" for o in sent),
-                "failed": ", ".join(f"{n} ({_reason(e)})" for n, e in errors.items()),
+                "failed": "; ".join(
+                    f"{', '.join(numbers)}: {reason}"
+                    for reason, numbers in by_reason.items()
+                ),
             },
         )
-    return map_error(first)
 
 
-def _reason(err: ActioError) -> str:
-    if isinstance(err, ActioValidationError):
-        return format_field_errors(err.errors)
-    return (
-        type(err).__name__.removeprefix("Actio").removesuffix("Error").lower()
-        or "error"
+async def async_send(
+    runtime: ActioRuntimeData, recipients: Iterable[str], message: str
+) -> list[SendOutcome]:
+    """Send ``message`` to every recipient; return what ACTIO accepted.
+
+    Raises when any recipient failed, after logging those that were sent.
+    """
+    batch = SendBatch(
+        runtime,
+        message,
+        validate_recipients(recipients),
+        message_parts(runtime, message),
     )
-
-
-def map_error(err: ActioError) -> HomeAssistantError:
-    """Translate a client error for a user."""
-    if isinstance(err, ActioAuthError):
-        return HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        )
-    if isinstance(err, ActioValidationError):
-        return ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="rejected",
-            translation_placeholders={"errors": format_field_errors(err.errors)},
-        )
-    if isinstance(err, ActioRateLimitError):
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="rate_limited",
-            translation_placeholders={
-                "retry_after": str(round(err.retry_after))
-                if err.retry_after is not None
-                else "?"
-            },
-        )
-    if isinstance(err, ActioServerError):
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="server_error",
-            translation_placeholders={"status": str(err.status)},
-        )
-    if isinstance(err, ActioConnectionError):
-        return HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="cannot_connect"
-        )
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="unexpected_response",
-        translation_placeholders={"error": str(err)},
+    LOGGER.debug(
+        "Sending %s part(s) to %s: %s", batch.parts, batch.numbers, batch.message
     )
+    await batch.async_run()
+    runtime.async_record_sent(batch.sent, message, now_iso())
+    if not batch.errors:
+        return batch.sent
+    runtime.last_error = str(next(iter(batch.errors.values())))
+    if isinstance(batch.stopped_by, ActioAuthError):
+        runtime.entry.async_start_reauth(runtime.hass)
+    raise batch.error()

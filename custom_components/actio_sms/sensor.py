@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,13 +13,15 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import STATE_MAX_LENGTH, STATUS_DELIVERED, STATUS_ERROR
+from .const import STATE_MAX_LENGTH
 from .entity import ActioEntity
 from .history import MessageLog
-from .runtime import ActioConfigEntry, Change
+from .models import DeliveryStatus
+from .runtime import ActioConfigEntry, Change, signal_changed
 
 PARALLEL_UPDATES = 0
 
@@ -28,7 +30,7 @@ def _truncate(value: Any) -> str | None:
     return None if value is None else str(value)[:STATE_MAX_LENGTH]
 
 
-def _last(log: MessageLog, which: str) -> dict[str, Any]:
+def _last(log: MessageLog, which: str) -> Mapping[str, Any]:
     return getattr(log, which) or {}
 
 
@@ -67,7 +69,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         translation_key="last_delivery_status",
         change=Change.DELIVERY,
         device_class=SensorDeviceClass.ENUM,
-        options=[STATUS_DELIVERED, STATUS_ERROR],
+        options=[DeliveryStatus.DELIVERED, DeliveryStatus.ERROR],
         value_fn=lambda log: _last(log, "last_delivery").get("status"),
         attributes_fn=lambda log: {
             key: _last(log, "last_delivery").get(key)
@@ -130,14 +132,12 @@ class ActioSensor(ActioEntity, SensorEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the log."""
         self.async_on_remove(
-            self.runtime.async_listen_state(
-                self.entity_description.change, self._async_changed
+            async_dispatcher_connect(
+                self.hass,
+                signal_changed(self.runtime.entry_id, self.entity_description.change),
+                self.async_write_ha_state,
             )
         )
-
-    @callback
-    def _async_changed(self) -> None:
-        self.async_write_ha_state()
 
     @property
     def native_value(self) -> str | int | None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import cast
 
 import probatio as vol
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -15,7 +14,8 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, service
+from homeassistant.util.json import JsonValueType
 
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
@@ -29,9 +29,8 @@ from .const import (
     SERVICE_SEND_MESSAGE,
 )
 from .phone import InvalidNumberError, normalize_number
-
-if TYPE_CHECKING:
-    from .runtime import ActioRuntimeData
+from .runtime import ActioConfigEntry, ActioRuntimeData
+from .sending import async_send
 
 SEND_SCHEMA = vol.Schema(
     {
@@ -60,37 +59,25 @@ def async_get_runtime(
 ) -> ActioRuntimeData:
     """The loaded entry an action is for; raise a translated error otherwise."""
     if entry_id is not None:
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="entry_not_found",
-                translation_placeholders={"entry_id": entry_id},
-            )
-        if entry.state is not ConfigEntryState.LOADED:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="entry_not_loaded",
-                translation_placeholders={"title": entry.title},
-            )
-        return entry.runtime_data  # type: ignore[no-any-return]
-    entries = hass.config_entries.async_loaded_entries(DOMAIN)
-    senders = ", ".join(sorted(str(e.unique_id) for e in entries))
+        entry: ActioConfigEntry = service.async_get_config_entry(hass, DOMAIN, entry_id)
+        return entry.runtime_data
+    entries: list[ActioConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+    senders = ", ".join(sorted(e.runtime_data.settings.sender for e in entries))
     if sender is not None:
         try:
             wanted = normalize_number(str(sender))
         except InvalidNumberError:
             wanted = str(sender)
         for entry in entries:
-            if entry.unique_id == wanted:
-                return entry.runtime_data  # type: ignore[no-any-return]
+            if entry.runtime_data.settings.sender == wanted:
+                return entry.runtime_data
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="sender_not_found",
             translation_placeholders={"sender": str(sender), "senders": senders or "-"},
         )
     if len(entries) == 1:
-        return entries[0].runtime_data  # type: ignore[no-any-return]
+        return entries[0].runtime_data
     if not entries:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="no_entries"
@@ -103,8 +90,6 @@ def async_get_runtime(
 
 
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
-    from .sending import async_send  # noqa: PLC0415
-
     runtime = async_get_runtime(call.hass, entry_id=call.data.get(ATTR_CONFIG_ENTRY_ID))
     outcomes = await async_send(
         runtime, call.data[ATTR_RECIPIENTS], call.data[ATTR_MESSAGE]
@@ -128,7 +113,7 @@ async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
     messages = runtime.log.query(
         call.data.get(ATTR_DIRECTION), number, call.data[ATTR_LIMIT]
     )
-    return {"messages": messages}  # type: ignore[dict-item]
+    return {"messages": cast("list[JsonValueType]", messages)}
 
 
 @callback

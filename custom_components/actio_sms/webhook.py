@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from functools import partial
 from http import HTTPStatus
 import json
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from aiohttp import web
 import probatio as vol
 
+from homeassistant.components.webhook import (
+    async_register as async_register_webhook,
+    async_unregister as async_unregister_webhook,
+)
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import json_loads
 
-from .api import loads_tolerant
-from .const import LOGGER, MAX_WEBHOOK_BYTES, STATUS_DELIVERED, STATUS_ERROR
+from .api import loads_tolerant, parse_message_id
+from .const import DOMAIN, LOGGER, MAX_WEBHOOK_BYTES
 from .history import now_iso
-from .models import DeliveryReport, InboundMessage
+from .models import DeliveryReport, DeliveryStatus, InboundMessage, ReportedStatus
 from .phone import display_sender
 from .runtime import ActioRuntimeData
 
@@ -44,14 +51,9 @@ def _sender(value: Any) -> str:
 
 
 def _message_id(value: Any) -> str:
-    if (
-        not isinstance(value, str)
-        or not 0 < len(value) <= _MAX_FIELD
-        or not value.isprintable()
-        or any(ch.isspace() for ch in value)
-    ):
+    if (message_id := parse_message_id(value)) is None:
         raise vol.Invalid("expected a message id")
-    return value
+    return message_id
 
 
 def _upper(value: Any) -> str:
@@ -91,10 +93,10 @@ TELNYX_RECEIVED_SCHEMA: Final = vol.Schema(
     },
     extra=vol.ALLOW_EXTRA,
 )
-TELNYX_STATUS: Final[dict[str, Literal["delivered", "error"]]] = {
-    "delivered": STATUS_DELIVERED,
-    "sending_failed": STATUS_ERROR,
-    "delivery_failed": STATUS_ERROR,
+TELNYX_STATUS: Final[dict[str, ReportedStatus]] = {
+    "delivered": DeliveryStatus.DELIVERED,
+    "sending_failed": DeliveryStatus.ERROR,
+    "delivery_failed": DeliveryStatus.ERROR,
 }
 TELNYX_DELIVERY_SCHEMA: Final = vol.Schema(
     {
@@ -133,10 +135,12 @@ def parse_payload(data: Any) -> InboundMessage | DeliveryReport:
                 return InboundMessage(msg["from"], msg["to"], msg["body"], now_iso())
             if kind == "NOTIFICATION":
                 note = NOTIFICATION_SCHEMA(data)
-                status: Literal["delivered", "error"] = (
-                    "delivered" if note["status"] == "DELIVERED" else "error"
+                return DeliveryReport(
+                    note["message_id"],
+                    DeliveryStatus.DELIVERED
+                    if note["status"] == "DELIVERED"
+                    else DeliveryStatus.ERROR,
                 )
-                return DeliveryReport(note["message_id"], status)
             raise InvalidPayloadError("unknown type")
         envelope = data.get("data")
         if isinstance(envelope, dict) and isinstance(envelope.get("payload"), dict):
@@ -201,7 +205,7 @@ async def async_handle_webhook(
     """Validate one POST from ACTIO and hand it to the runtime."""
     # request.remote is the address HA already resolved (X-Forwarded-For
     # from trusted proxies when use_x_forwarded_for is on).
-    if runtime.allowed_sources and not await runtime.allowlist.async_allows(
+    if runtime.settings.allowed_sources and not await runtime.allowlist.async_allows(
         request.remote
     ):
         LOGGER.warning("Refused a webhook call from a peer that is not ACTIO")
@@ -226,3 +230,25 @@ async def async_handle_webhook(
     return web.Response(
         status=HTTPStatus.OK, text='{"status":"ok"}', content_type="application/json"
     )
+
+
+@callback
+def async_register(hass: HomeAssistant, runtime: ActioRuntimeData) -> CALLBACK_TYPE:
+    """Register the entry's webhook; return what unregisters it."""
+    webhook_id: str = runtime.entry.data[CONF_WEBHOOK_ID]
+
+    async def _async_handle(
+        _hass: HomeAssistant, _webhook_id: str, request: web.Request
+    ) -> web.Response:
+        return await async_handle_webhook(runtime, request)
+
+    async_register_webhook(
+        hass,
+        DOMAIN,
+        runtime.entry.title,
+        webhook_id,
+        _async_handle,
+        local_only=False,
+        allowed_methods=["POST"],
+    )
+    return partial(async_unregister_webhook, hass, webhook_id)

@@ -67,6 +67,8 @@ class SimState:
     fault: str | None = None
     fault_count: int | None = None
     retry_after: int = 7
+    fault_errors: dict[str, list[str]] | None = None
+    """The ``errors`` of the 422 fault (default: one about ``to``)."""
     auto_deliver: float | None = None
     outbox: list[OutboxItem] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -145,7 +147,9 @@ class Simulator:
         if fault == "403":
             return _errors(403, token=["Invalid token"])
         if fault == "422":
-            return _errors(422, to=["The to field is invalid."])
+            return _errors(
+                422, **(self.state.fault_errors or {"to": ["The to field is invalid."]})
+            )
         if fault == "429":
             return web.json_response(
                 {"message": "Too Many Attempts."},
