@@ -29,6 +29,7 @@ from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.network import NoURLAvailableError
 
 from .conftest import (
@@ -428,3 +429,22 @@ async def test_recipient_subentry_reconfigure(
     await hass.async_block_till_done()
     mom = entry.subentries[mom.subentry_id]
     assert (mom.title, mom.data[CONF_NUMBER]) == ("Mum", "48600100202")
+
+
+async def test_removing_a_recipient_removes_its_device(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """Recipient devices come and go with their subentries (stale-devices)."""
+    entry = await setup_entry(actio_entry(simulator.url, recipients=FAMILY))
+    devices = dr.async_get(hass)
+    assert len(dr.async_entries_for_config_entry(devices, entry.entry_id)) == 3
+    mom = next(s for s in entry.subentries.values() if s.title == "Mom")
+    assert hass.config_entries.async_remove_subentry(entry, mom.subentry_id)
+    await hass.async_block_till_done()
+    remaining = dr.async_entries_for_config_entry(devices, entry.entry_id)
+    assert sorted(d.name for d in remaining) == [
+        f"ACTIO SMS {SENDER}",
+        f"ACTIO SMS {SENDER} Dad",
+    ]
+    assert er.async_get(hass).async_get("notify.actio_sms_48732129000_mom") is None
+    assert hass.states.get("notify.actio_sms_48732129000_mom") is None

@@ -36,6 +36,9 @@ SENT_COUNT = "sensor.actio_sms_48732129000_messages_sent"
 DELIVERED_COUNT = "sensor.actio_sms_48732129000_messages_delivered"
 FAILED_COUNT = "sensor.actio_sms_48732129000_messages_failed"
 
+# The delivered/failed counters are disabled by default; these tests read them.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
 
 def inbound(body: str) -> InboundMessage:
     return InboundMessage("48600100200", SENDER, body, now_iso())

@@ -96,6 +96,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         change=Change.DELIVERY,
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=lambda log: log.counters["delivered"],
     ),
     ActioSensorEntityDescription(
@@ -104,6 +105,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         change=Change.DELIVERY,
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=lambda log: log.counters["failed"],
     ),
 )

@@ -1,0 +1,58 @@
+"""Every entity: state, registry entry and device, as elgato's tests do it."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import snapshot_platform
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.actio_sms.const import CONF_DEFAULT_RECIPIENTS, DOMAIN
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from .conftest import FAMILY, Setup, Sim, actio_entry
+
+
+@pytest.mark.freeze_time("2026-11-28 10:00:00+00:00")
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize(
+    "platform", [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR], ids=str
+)
+async def test_entities(
+    hass: HomeAssistant,
+    simulator: Sim,
+    setup_entry: Setup,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    entry = actio_entry(
+        simulator.url,
+        recipients=FAMILY,
+        options={CONF_DEFAULT_RECIPIENTS: ["48600100299"]},
+        entry_id="01JACTIOSMSTESTENTRY000000",
+    )
+    with patch("custom_components.actio_sms.PLATFORMS", [platform]):
+        await setup_entry(entry)
+    await snapshot_platform(hass, er.async_get(hass), snapshot, entry.entry_id)
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_devices(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, snapshot: SnapshotAssertion
+) -> None:
+    entry = await setup_entry(
+        actio_entry(
+            simulator.url, recipients=FAMILY, entry_id="01JACTIOSMSTESTENTRY000000"
+        )
+    )
+    devices = sorted(
+        dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id),
+        key=lambda device: device.name or "",
+    )
+    assert devices == snapshot
+    assert {identifier for d in devices for identifier in d.identifiers} >= {
+        (DOMAIN, entry.entry_id)
+    }
