@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
-from homeassistant.components.notify.const import (
+from homeassistant.components.notify import (
     ATTR_DATA,
     ATTR_TARGET,
+    NotifyEntity,
+    NotifyEntityDescription,
     NotifyEntityFeature,
 )
 from homeassistant.components.notify.legacy import BaseNotificationService
