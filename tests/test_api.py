@@ -10,6 +10,7 @@ from email.utils import format_datetime
 from pathlib import Path
 import re
 from typing import Any
+from unittest.mock import patch
 
 from aiohttp import ClientSession, web
 import pytest
@@ -142,6 +143,10 @@ async def test_send_multi(session: ClientSession, simulator: Sim) -> None:
     sent = await client(session, simulator).send_sms_multi(SENDER, numbers, "Hi")
     assert [s.recipient for s in sent] == numbers
     assert all(HEX16.match(s.message_id or "") for s in sent)
+    assert {s.recipient: s.message_id for s in sent} == {
+        i.recipient: i.message_id for i in simulator.outbox
+    }
+    assert [r["to"] for r in simulator.requests] == [numbers]
     assert [r["path"] for r in simulator.requests] == ["/api/sms-multi"]
     assert len(simulator.outbox) == 3
 
@@ -250,9 +255,35 @@ async def test_faults(
 async def test_connection_refused_retries_once(
     session: ClientSession, socket_enabled: None
 ) -> None:
+    """Connecting failed, so nothing was sent: exactly one more attempt."""
     actio = ActioClient(session, TOKEN, base_url=f"http://127.0.0.1:{free_port()}")
-    with pytest.raises(ActioConnectionError):
+    with (
+        patch.object(session, "post", wraps=session.post) as post,
+        pytest.raises(ActioConnectionError),
+    ):
         await actio.send_sms(SENDER, "48600100200", "x")
+    assert post.call_count == 2
+
+
+async def test_connection_retry_succeeds(
+    session: ClientSession, simulator: Sim
+) -> None:
+    """A refused first connection, then ACTIO answers: sent once."""
+    actio = client(session, simulator)
+    real_post = session.post
+    calls = 0
+
+    def flaky_post(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return real_post(f"http://127.0.0.1:{free_port()}/api/sms", **kwargs)
+        return real_post(*args, **kwargs)
+
+    with patch.object(session, "post", side_effect=flaky_post):
+        sent = await actio.send_sms(SENDER, "48600100200", "x")
+    assert calls == 2
+    assert [i.message_id for i in simulator.outbox] == [sent.message_id]
 
 
 async def test_unexpected_status(session: ClientSession, simulator: Sim) -> None:
@@ -325,6 +356,32 @@ async def test_tolerant_answers(session: ClientSession, socket_enabled: None) ->
         )
         assert [s.recipient for s in sent] == ["48600100200", "48600100201"]
         assert (await actio.send_3cx(SENDER, "48600100200", "x")).message_id == "12345"
+
+
+async def test_multi_pairs_ids_by_number_not_position(
+    session: ClientSession, socket_enabled: None
+) -> None:
+    """ACTIO may list the ids in any order; each goes to its own number."""
+    answer = {
+        "message_ids": [
+            {"number": "48600100202", "message_id": "cccccccccccccccc"},
+            {"number": "48600100200", "message_id": "aaaaaaaaaaaaaaaa"},
+            {"number": "48600100201", "message_id": "bbbbbbbbbbbbbbbb"},
+        ]
+    }
+
+    async def handler(_request: web.Request) -> web.Response:
+        return web.json_response(answer)
+
+    async with raw_server(handler, "/api/sms-multi") as url:
+        sent = await ActioClient(session, TOKEN, base_url=url).send_sms_multi(
+            SENDER, ["48600100200", "48600100201", "48600100202"], "x"
+        )
+    assert sent == [
+        SentMessage("48600100200", "aaaaaaaaaaaaaaaa"),
+        SentMessage("48600100201", "bbbbbbbbbbbbbbbb"),
+        SentMessage("48600100202", "cccccccccccccccc"),
+    ]
 
 
 def test_loads_tolerant() -> None:

@@ -138,10 +138,17 @@ async def test_bulk_250(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
     response = await send(hass, numbers(250))
-    assert len(response["messages"]) == 250
-    assert [r["path"] for r in simulator.requests] == ["/api/sms-multi"] * 3
+    assert [(r["path"], r["to"]) for r in simulator.requests] == [
+        ("/api/sms-multi", numbers(100)),
+        ("/api/sms-multi", numbers(100, start=100)),
+        ("/api/sms-multi", numbers(50, start=200)),
+    ]
+    # Each recipient is paired with the id ACTIO gave for that recipient.
+    assert {m["recipient"]: m["message_id"] for m in response["messages"]} == {
+        i.recipient: i.message_id for i in simulator.outbox
+    }
     assert len(simulator.outbox) == 250
-    assert len({m["message_id"] for m in response["messages"]}) == 250
+    assert [m["parts"] for m in response["messages"]] == [1] * 250
 
 
 @pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])

@@ -147,7 +147,7 @@ def display_sender(value: str) -> str:
     """Return an inbound sender as digits when it is a number, else as given."""
     stripped = value.strip()
     digits = stripped.removeprefix("+")
-    return digits if digits.isdigit() else stripped
+    return digits if digits.isascii() and digits.isdigit() else stripped
 
 
 def ucs2_length(body: str) -> int:

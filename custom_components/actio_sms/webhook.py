@@ -38,7 +38,7 @@ def _phone(value: Any) -> str:
     if not isinstance(value, str):
         raise vol.Invalid("expected a string")
     digits = value.strip().removeprefix("+")
-    if not digits.isdigit() or not 9 <= len(digits) <= 15:
+    if not (digits.isascii() and digits.isdigit()) or not 9 <= len(digits) <= 15:
         raise vol.Invalid("expected a phone number")
     return digits
 

@@ -141,6 +141,7 @@ class Simulator:
             return token, None, _errors(422, body=["Invalid JSON"])
         if not isinstance(data, dict):
             return token, None, _errors(422, body=["Invalid JSON"])
+        request["to"] = data.get("to")  # for the request log
         return token, data, None
 
     async def _fault(self, request: web.Request, fault: str) -> web.Response:
@@ -476,6 +477,7 @@ class Simulator:
                 {
                     "path": request.path,
                     "status": status,
+                    "to": request.get("to"),
                     "ms": round((time.monotonic() - started) * 1000, 1),
                 }
             )
