@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.notify import (
-    ATTR_DATA,
-    ATTR_TARGET,
-    NotifyEntity,
-    NotifyEntityDescription,
-    NotifyEntityFeature,
-)
+from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
+from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET
 from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
@@ -25,6 +20,14 @@ from .entity import ActioEntity
 from .runtime import ActioConfigEntry, ActioRuntimeData
 from .sending import async_send
 from .services import async_get_runtime
+
+if TYPE_CHECKING:
+    from homeassistant.components.notify.const import NotifyEntityFeature
+else:
+    try:
+        from homeassistant.components.notify.const import NotifyEntityFeature
+    except ImportError:  # Home Assistant 2026.9 defines it in the package
+        from homeassistant.components.notify import NotifyEntityFeature
 
 PARALLEL_UPDATES = 0
 
