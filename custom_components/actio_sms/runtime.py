@@ -20,21 +20,13 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send_internal
 from homeassistant.util.signal_type import SignalType
 
 from .allowlist import ActioAllowlist
-from .api import ActioAuthError, ActioClient, ActioError, ActioValidationError, ApiMode
+from .api import ActioAuthError, ActioClient, ActioError, ActioValidationError
 from .const import (
     API_TIMEOUT,
-    CONF_ALLOWED_SOURCES,
-    CONF_API_MODE,
     CONF_API_URL,
-    CONF_BULK,
-    CONF_CONCURRENCY,
-    CONF_DEFAULT_RECIPIENTS,
-    CONF_ENCODING,
     CONF_HISTORY_DAYS,
     CONF_HISTORY_SIZE,
-    CONF_SENDER,
     CONF_TOKEN,
-    DEFAULT_CONCURRENCY,
     DEFAULT_HISTORY_DAYS,
     DEFAULT_HISTORY_SIZE,
     DOMAIN,
@@ -50,8 +42,8 @@ from .models import (
     ReceivedRecord,
     SendOutcome,
 )
-from .phone import Encoding
 from .repairs import async_delete_invalid_sender_issue, async_raise_invalid_sender_issue
+from .settings import ActioSettings
 
 SENSOR_COOLDOWN = 0.25
 """Seconds between sensor writes while messages keep arriving."""
@@ -83,35 +75,6 @@ def signal_delivery(entry_id: str) -> SignalType[LoggedReport]:
 def signal_changed(entry_id: str, change: Change) -> SignalType[()]:
     """Dispatched, coalesced, when sensors showing ``change`` should write."""
     return SignalType(f"{DOMAIN}_{entry_id}_{change}_changed")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActioSettings:
-    """An entry's data and options, read once (the entry reloads on change)."""
-
-    sender: str
-    mode: ApiMode
-    bulk: bool
-    concurrency: int
-    encoding: Encoding
-    allowed_sources: bool
-    default_recipients: tuple[str, ...]
-
-    @classmethod
-    def from_entry(cls, entry: ConfigEntry[Any]) -> ActioSettings:
-        """Read the settings of ``entry``."""
-        mode = ApiMode(entry.data.get(CONF_API_MODE, ApiMode.SMS))
-        options = entry.options
-        return cls(
-            sender=str(entry.data[CONF_SENDER]),
-            mode=mode,
-            # sms-multi does not exist in 3CX mode.
-            bulk=mode is ApiMode.SMS and bool(options.get(CONF_BULK)),
-            concurrency=max(1, int(options.get(CONF_CONCURRENCY, DEFAULT_CONCURRENCY))),
-            encoding=Encoding(options.get(CONF_ENCODING, Encoding.UCS2)),
-            allowed_sources=bool(options.get(CONF_ALLOWED_SOURCES)),
-            default_recipients=tuple(options.get(CONF_DEFAULT_RECIPIENTS, ())),
-        )
 
 
 @dataclass

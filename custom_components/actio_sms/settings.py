@@ -1,0 +1,50 @@
+"""An entry's settings, read once from its data and options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+
+from .api import ApiMode
+from .const import (
+    CONF_ALLOWED_SOURCES,
+    CONF_API_MODE,
+    CONF_BULK,
+    CONF_CONCURRENCY,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_ENCODING,
+    CONF_SENDER,
+    DEFAULT_CONCURRENCY,
+)
+from .phone import Encoding
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActioSettings:
+    """An entry's data and options, read once (the entry reloads on change)."""
+
+    sender: str
+    mode: ApiMode
+    bulk: bool
+    concurrency: int
+    encoding: Encoding
+    allowed_sources: bool
+    default_recipients: tuple[str, ...]
+
+    @classmethod
+    def from_entry(cls, entry: ConfigEntry[Any]) -> ActioSettings:
+        """Read the settings of ``entry``."""
+        mode = ApiMode(entry.data.get(CONF_API_MODE, ApiMode.SMS))
+        options = entry.options
+        return cls(
+            sender=str(entry.data[CONF_SENDER]),
+            mode=mode,
+            # sms-multi does not exist in 3CX mode.
+            bulk=mode is ApiMode.SMS and bool(options.get(CONF_BULK)),
+            concurrency=max(1, int(options.get(CONF_CONCURRENCY, DEFAULT_CONCURRENCY))),
+            encoding=Encoding(options.get(CONF_ENCODING, Encoding.UCS2)),
+            allowed_sources=bool(options.get(CONF_ALLOWED_SOURCES)),
+            default_recipients=tuple(options.get(CONF_DEFAULT_RECIPIENTS, ())),
+        )
