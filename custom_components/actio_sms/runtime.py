@@ -16,7 +16,7 @@ from homeassistant.exceptions import (
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.debounce import Debouncer
-from homeassistant.helpers.dispatcher import async_dispatcher_send_internal
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util.signal_type import SignalType
 
 from .allowlist import ActioAllowlist
@@ -126,9 +126,7 @@ class ActioRuntimeData:
                 "received_at": message.received_at,
             },
         )
-        async_dispatcher_send_internal(
-            self.hass, signal_received(self.entry_id), record
-        )
+        async_dispatcher_send(self.hass, signal_received(self.entry_id), record)
         self._async_changed(Change.RECEIVED)
 
     @callback
@@ -142,9 +140,7 @@ class ActioRuntimeData:
         }
         data |= {k: v for k, v in logged.items() if k in _REPORT_CONTEXT}
         self.hass.bus.async_fire(EVENT_DELIVERY_STATUS, data)
-        async_dispatcher_send_internal(
-            self.hass, signal_delivery(self.entry_id), logged
-        )
+        async_dispatcher_send(self.hass, signal_delivery(self.entry_id), logged)
         self._async_changed(Change.DELIVERY)
 
     @callback
@@ -165,9 +161,7 @@ class ActioRuntimeData:
     def _async_write_sensors(self) -> None:
         changes, self._changes = self._changes, set()
         for change in changes:
-            async_dispatcher_send_internal(
-                self.hass, signal_changed(self.entry_id, change)
-            )
+            async_dispatcher_send(self.hass, signal_changed(self.entry_id, change))
 
     @callback
     def async_shutdown(self) -> None:
