@@ -338,7 +338,8 @@ async def test_tolerant_answers(session: ClientSession, socket_enabled: None) ->
     """Typographic quotes as in the spec's examples, ids as numbers, '+' numbers."""
     answers = {
         "/api/sms": "{\u201emessage_id\u201d:\u201ea906cff7719bd889\u201d}",
-        "/api/sms-multi": '{"message_ids":[{"number":"+48600100200","message_id":"a906cff7719bd889"},'
+        "/api/sms-multi": '{"message_ids":["junk", {"number": 48600100202},'
+        '{"number":"+48600100200","message_id":"a906cff7719bd889"},'
         '{"number":"48600100201","message_id":"b906cff7719bd889"}, "junk"]}',
         "/api/tcx": '{"message_id": 12345}',
     }
@@ -356,6 +357,52 @@ async def test_tolerant_answers(session: ClientSession, socket_enabled: None) ->
         )
         assert [s.recipient for s in sent] == ["48600100200", "48600100201"]
         assert (await actio.send_3cx(SENDER, "48600100200", "x")).message_id == "12345"
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (
+            [{"number": "48600100200", "message_id": "a"}],
+            "Answer has no message_ids list",
+        ),
+        ({"message_ids": {"48600100200": "a"}}, "Answer has no message_ids list"),
+        ({"message_ids": []}, "Answer names none of the recipients"),
+        (
+            {"message_ids": [{"number": "48600100299", "message_id": "a"}]},
+            "Answer names none of the recipients",
+        ),
+    ],
+)
+async def test_multi_unusable_answers(
+    session: ClientSession, socket_enabled: None, answer: Any, message: str
+) -> None:
+    """What users see (through unexpected_response) says what was wrong."""
+
+    async def handler(_request: web.Request) -> web.Response:
+        return web.json_response(answer)
+
+    async with raw_server(handler, "/api/sms-multi") as url:
+        with pytest.raises(ActioResponseError) as err:
+            await ActioClient(session, TOKEN, base_url=url).send_sms_multi(
+                SENDER, ["48600100200"], "x"
+            )
+    assert str(err.value) == message
+    assert err.value.status == 200
+
+
+async def test_sms_answer_without_id(
+    session: ClientSession, socket_enabled: None
+) -> None:
+    async def handler(_request: web.Request) -> web.Response:
+        return web.json_response({"id": "a906cff7719bd889"})
+
+    async with raw_server(handler, "/api/sms") as url:
+        with pytest.raises(ActioResponseError) as err:
+            await ActioClient(session, TOKEN, base_url=url).send_sms(
+                SENDER, "48600100200", "x"
+            )
+    assert str(err.value) == "Answer has no message_id"
 
 
 async def test_multi_pairs_ids_by_number_not_position(

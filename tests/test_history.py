@@ -221,7 +221,7 @@ async def test_history_bounded_and_batched(
         store, "_async_write_data", wraps=store._async_write_data
     ) as write:
         for i in range(1500):
-            runtime.async_handle_inbound(inbound(f"m{i}"))
+            runtime.hub.async_handle_inbound(inbound(f"m{i}"), fire=True)
         await hass.async_block_till_done()
         assert write.call_count == 0  # one delayed save pending, not 1,500
         freezer.tick(timedelta(seconds=SAVE_DELAY + 1))
@@ -230,7 +230,7 @@ async def test_history_bounded_and_batched(
         assert write.call_count == 1
         # Steady traffic does not postpone the write forever.
         for i in range(10):
-            runtime.async_handle_inbound(inbound(f"n{i}"))
+            runtime.hub.async_handle_inbound(inbound(f"n{i}"), fire=True)
             freezer.tick(timedelta(seconds=1))
             async_fire_time_changed(hass)
         freezer.tick(timedelta(seconds=SAVE_DELAY))
@@ -297,5 +297,5 @@ async def test_history_options_and_age(
     runtime = mock_config_entry.runtime_data
     assert runtime.log.max_size == 10
     for i in range(25):
-        runtime.async_handle_inbound(inbound(f"m{i}"))
+        runtime.hub.async_handle_inbound(inbound(f"m{i}"), fire=True)
     assert len(await get_messages(hass, limit=100)) == 10

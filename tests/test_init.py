@@ -62,11 +62,11 @@ async def test_setup_unload_reload(
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.NOT_LOADED
-    # The webhook is gone: HA answers 200 without calling us, and no event.
+    # The webhook stays while the entry exists (see test_receiving.py): an
+    # invalid payload is still judged by us, not swallowed by HA's 200.
     client = await hass_client_no_auth()
     resp = await client.post(f"/api/webhook/{WEBHOOK_ID}", json={"type": "MESSAGE"})
-    assert resp.status == 200
-    assert await resp.text() == ""
+    assert resp.status == 400
 
 
 async def test_setup_not_ready(

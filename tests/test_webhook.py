@@ -21,6 +21,7 @@ from custom_components.actio_sms.const import (
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
 )
+from custom_components.actio_sms.hub import DATA_ACTIO
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -359,7 +360,7 @@ async def test_allowlist(
     # Cached: no new lookup until the TTL runs out.
     with patch.object(hass.loop, "getaddrinfo", side_effect=AssertionError("cached")):
         assert (await client.post(URL, json=payload)).status == 403
-    init_integration.runtime_data.allowlist._expires = 0
+    hass.data[DATA_ACTIO].allowlist._expires = 0
     with patch.object(hass.loop, "getaddrinfo", side_effect=resolver("127.0.0.1")):
         assert (await client.post(URL, json=payload)).status == 200
     await hass.async_block_till_done()
@@ -472,6 +473,6 @@ async def test_unload_cancels_pending_sensor_write(
             json=message(body),
         )
     runtime = init_integration.runtime_data
-    assert runtime._sensor_debouncer._timer_task is not None
+    assert runtime.hub._sensor_debouncer._timer_task is not None
     assert await hass.config_entries.async_unload(init_integration.entry_id)
-    assert runtime._sensor_debouncer._timer_task is None
+    assert runtime.hub._sensor_debouncer._timer_task is None

@@ -12,22 +12,32 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.typing import ConfigType
 
+from .allowlist import ActioAllowlist
 from .cloudhook import async_delete_cloudhook
 from .const import CONF_CLOUDHOOK, DOMAIN, LOGGER
 from .entity import entry_device_info
 from .history import MessageLog
+from .hub import DATA_ACTIO, ActioData
 from .phone import async_load_metadata
 from .repairs import async_track_webhook_reachable
 from .runtime import ActioConfigEntry, async_create_runtime
 from .services import async_setup_services
-from .webhook import async_register as async_register_webhook
+from .webhook import (
+    async_register as async_register_webhook,
+    async_unregister as async_unregister_webhook,
+)
 
 PLATFORMS = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions and the legacy notify service once."""
+    """Receive for every entry from now on; register the actions once."""
+    hass.data[DATA_ACTIO] = ActioData(ActioAllowlist(hass))
+    # Before any entry loads (or fails to): ACTIO posts once, and Home
+    # Assistant answers 200 to webhooks nobody registered.
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        async_register_webhook(hass, entry)
     await async_load_metadata(hass)
     async_setup_services(hass)
     hass.async_create_task(
@@ -40,6 +50,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bool:
     """Set up ACTIO SMS from a config entry."""
+    async_register_webhook(hass, entry)  # a new entry, made after startup
     entry.runtime_data = runtime = await async_create_runtime(hass, entry)
     # Created up front so recipient devices can point at it (via_device_id).
     runtime.device_id = (
@@ -49,7 +60,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
         )
         .id
     )
-    entry.async_on_unload(async_register_webhook(hass, runtime))
     entry.async_on_unload(async_track_webhook_reachable(hass, entry))
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -62,17 +72,23 @@ async def _async_reload(hass: HomeAssistant, entry: ActioConfigEntry) -> None:
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bool:
-    """Unload a config entry, writing any pending history first."""
+    """Unload the platforms; the webhook and the log stay (see hub.py)."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        entry.runtime_data.async_shutdown()
+        entry.runtime_data.hub.async_cancel_sensor_write()
         await entry.runtime_data.log.async_flush()
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> None:
-    """Delete the cloudhook and the stored history of a removed entry."""
-    await MessageLog(hass, entry.entry_id, 0, 0).async_remove()
+    """Stop receiving; delete the cloudhook and the stored history."""
+    async_unregister_webhook(hass, entry)
+    hub = hass.data[DATA_ACTIO].hubs.pop(entry.entry_id, None)
+    if hub is not None:
+        hub.async_cancel_sensor_write()
+    # The hub's own log, so that a pending delayed save is cancelled too.
+    log = hub.log if hub else MessageLog(hass, entry.entry_id, 0, 0)
+    await log.async_remove()
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
 

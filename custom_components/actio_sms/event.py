@@ -8,8 +8,9 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import ActioEntity
+from .hub import signal_delivery, signal_received
 from .models import DeliveryStatus, LoggedReport, ReceivedRecord
-from .runtime import ActioConfigEntry, signal_delivery, signal_received
+from .runtime import ActioConfigEntry
 
 PARALLEL_UPDATES = 0
 

@@ -93,6 +93,15 @@ class MessageLog:
             self._append(record)
         self._prune()
 
+    @callback
+    def set_bounds(self, max_size: int, max_days: int) -> None:
+        """Apply changed history options, dropping what no longer fits."""
+        self.max_size = max_size
+        self.max_age = timedelta(days=max_days)
+        while len(self.records) > self.max_size:
+            self._drop_oldest()
+        self._prune()
+
     def _append(self, record: Record) -> None:
         self.records.append(record)
         if record["direction"] == "sent" and record["message_id"]:

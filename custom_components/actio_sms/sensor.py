@@ -20,8 +20,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import STATE_MAX_LENGTH
 from .entity import ActioEntity
 from .history import MessageLog
+from .hub import Change, signal_changed
 from .models import DeliveryStatus
-from .runtime import ActioConfigEntry, Change, signal_changed
+from .runtime import ActioConfigEntry
 
 PARALLEL_UPDATES = 0
 

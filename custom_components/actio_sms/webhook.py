@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from http import HTTPStatus
 import json
 from typing import Any, Final
@@ -14,17 +13,18 @@ from homeassistant.components.webhook import (
     async_register as async_register_webhook,
     async_unregister as async_unregister_webhook,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import json_loads
 
 from .api import loads_tolerant, parse_message_id
-from .const import DOMAIN, LOGGER, MAX_WEBHOOK_BYTES
+from .const import CONF_ALLOWED_SOURCES, DOMAIN, LOGGER, MAX_WEBHOOK_BYTES
 from .history import now_iso
+from .hub import DATA_ACTIO, async_get_hub
 from .models import DeliveryReport, DeliveryStatus, InboundMessage, ReportedStatus
 from .phone import display_sender
-from .runtime import ActioRuntimeData
 
 _MAX_FIELD: Final = 64
 
@@ -200,13 +200,18 @@ async def _read_limited(request: web.Request) -> bytes | None:
 
 
 async def async_handle_webhook(
-    runtime: ActioRuntimeData, request: web.Request
+    hass: HomeAssistant, entry_id: str, request: web.Request
 ) -> web.Response:
-    """Validate one POST from ACTIO and hand it to the runtime."""
+    """Validate one POST from ACTIO and keep it, whether the entry is loaded or not."""
+    if (entry := hass.config_entries.async_get_entry(entry_id)) is None:
+        # Only between a removal and the unregistering; never a silent 200.
+        LOGGER.warning("A webhook call for a removed ACTIO SMS entry was refused")
+        return _error(HTTPStatus.GONE, "gone")
+    data = hass.data[DATA_ACTIO]
     # request.remote is the address HA already resolved (X-Forwarded-For
     # from trusted proxies when use_x_forwarded_for is on).
-    if runtime.settings.allowed_sources and not await runtime.allowlist.async_allows(
-        request.remote
+    if entry.options.get(CONF_ALLOWED_SOURCES) and not (
+        await data.allowlist.async_allows(request.remote)
     ):
         LOGGER.warning("Refused a webhook call from a peer that is not ACTIO")
         return _error(HTTPStatus.FORBIDDEN, "forbidden")
@@ -223,32 +228,47 @@ async def async_handle_webhook(
         LOGGER.warning("Refused an invalid webhook payload: %s", type(err).__name__)
         LOGGER.debug("Invalid webhook payload: %s", err)
         return _error(HTTPStatus.BAD_REQUEST, "invalid payload")
+    hub = async_get_hub(hass, entry)
+    if not hub.loaded:
+        await hub.async_load()
+    # A disabled entry keeps what arrives, but triggers no automation.
+    fire = entry.disabled_by is None
     if isinstance(record, InboundMessage):
-        runtime.async_handle_inbound(record)
+        hub.async_handle_inbound(record, fire=fire)
     else:
-        runtime.async_handle_delivery(record)
+        hub.async_handle_delivery(record, fire=fire)
     return web.Response(
         status=HTTPStatus.OK, text='{"status":"ok"}', content_type="application/json"
     )
 
 
 @callback
-def async_register(hass: HomeAssistant, runtime: ActioRuntimeData) -> CALLBACK_TYPE:
-    """Register the entry's webhook; return what unregisters it."""
-    webhook_id: str = runtime.entry.data[CONF_WEBHOOK_ID]
+def async_register(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Register the entry's webhook until the entry is removed (not unloaded)."""
+    webhook_id: str = entry.data[CONF_WEBHOOK_ID]
+    registered = hass.data[DATA_ACTIO].webhooks
+    if webhook_id in registered:
+        return
+    registered.add(webhook_id)
 
     async def _async_handle(
-        _hass: HomeAssistant, _webhook_id: str, request: web.Request
+        hass: HomeAssistant, _webhook_id: str, request: web.Request
     ) -> web.Response:
-        return await async_handle_webhook(runtime, request)
+        return await async_handle_webhook(hass, entry.entry_id, request)
 
     async_register_webhook(
         hass,
         DOMAIN,
-        runtime.entry.title,
+        entry.title,
         webhook_id,
         _async_handle,
         local_only=False,
         allowed_methods=["POST"],
     )
-    return partial(async_unregister_webhook, hass, webhook_id)
+
+
+@callback
+def async_unregister(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """The entry is removed: stop accepting for it."""
+    hass.data[DATA_ACTIO].webhooks.discard(entry.data[CONF_WEBHOOK_ID])
+    async_unregister_webhook(hass, entry.data[CONF_WEBHOOK_ID])

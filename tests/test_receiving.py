@@ -1,0 +1,177 @@
+"""Nothing ACTIO posts is lost: not while the entry is not loaded, not in a
+reload, not across a normal stop. ACTIO posts once and never retries."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.actio_sms.const import (
+    DOMAIN,
+    EVENT_DELIVERY_STATUS,
+    EVENT_MESSAGE_RECEIVED,
+)
+from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, actio_entry
+
+URL = f"/api/webhook/{WEBHOOK_ID}"
+
+
+def sms(body: str, sender: str = "48600100200") -> dict[str, Any]:
+    return {"type": "MESSAGE", "from": sender, "to": SENDER, "body": body}
+
+
+async def get_messages(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "get_messages",
+        {"limit": 1000, **data},
+        blocking=True,
+        return_response=True,
+    )
+    return list(response["messages"])  # type: ignore[index,arg-type]
+
+
+async def test_received_while_api_is_down_is_kept(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
+) -> None:
+    """HA restarts while ACTIO's API answers 500: nothing posted is lost."""
+    # An SMS sent before the restart, so a delivery report can refer to it.
+    entry = await setup_entry(actio_entry(simulator.url))
+    await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": "hi", "recipients": "600100201"},
+        blocking=True,
+    )
+    sent_id = simulator.outbox[0].message_id
+    await hass.config_entries.async_unload(entry.entry_id)
+
+    simulator.fault("500")
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    delivered = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    client = await hass_client_no_auth()
+    resp = await client.post(URL, json=sms("while down"))
+    assert resp.status == 200
+    resp = await client.post(
+        URL,
+        json={"type": "NOTIFICATION", "message_id": sent_id, "status": "DELIVERED"},
+    )
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    # The events fire at once: they need no entity.
+    assert [e.data["body"] for e in received] == ["while down"]
+    assert received[0].data["config_entry_id"] == entry.entry_id
+    assert [(e.data["status"], e.data["recipient"]) for e in delivered] == [
+        ("delivered", "48600100201")
+    ]
+
+    simulator.fault(None)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    history = await get_messages(hass)
+    assert [(m["direction"], m.get("body"), m.get("status")) for m in history] == [
+        ("received", "while down", None),
+        ("sent", "hi", "delivered"),
+    ]
+    # Sensors caught up with what arrived while the entry was not loaded.
+    assert (
+        hass.states.get("sensor.actio_sms_48732129000_messages_received").state == "1"
+    )
+    assert (
+        hass.states.get("sensor.actio_sms_48732129000_last_received_message").state
+        == "while down"
+    )
+    assert len(received) == 1  # no replay when the entities came
+
+
+async def test_reload_racing_a_burst_loses_and_duplicates_nothing(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
+) -> None:
+    entry = await setup_entry(actio_entry(simulator.url))
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    client = await hass_client_no_auth()
+
+    async def post(i: int) -> int:
+        return (await client.post(URL, json=sms(f"m{i}"))).status
+
+    async def reload() -> None:
+        for _ in range(3):
+            await hass.config_entries.async_reload(entry.entry_id)
+
+    *statuses, _ = await asyncio.gather(*(post(i) for i in range(200)), reload())
+    await hass.async_block_till_done()
+    assert statuses == [200] * 200
+    assert entry.state is ConfigEntryState.LOADED
+    bodies = [m["body"] for m in await get_messages(hass, direction="received")]
+    assert sorted(bodies) == sorted(f"m{i}" for i in range(200))
+    assert sorted(e.data["body"] for e in received) == sorted(bodies)
+    assert hass.states.get("sensor.actio_sms_48732129000_messages_received").state == (
+        "200"
+    )
+
+
+async def test_entry_that_never_loaded_still_receives(
+    hass: HomeAssistant, simulator: Sim, hass_client_no_auth, hass_storage
+) -> None:
+    """A token ACTIO refuses (setup error) does not stop receiving."""
+    entry = actio_entry(simulator.url)
+    entry.add_to_hass(hass)
+    simulator.fault("403")
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    client = await hass_client_no_auth()
+    assert (await client.post(URL, json=sms("kept"))).status == 200
+    assert (await client.post(URL, json={"type": "MESSAGE"})).status == 400
+    await hass.async_block_till_done()
+    assert [e.data["body"] for e in received] == ["kept"]
+    await hass.async_stop(force=True)
+    stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]
+    assert [r["body"] for r in stored["records"]] == ["kept"]
+
+
+async def test_disabled_entry_keeps_but_triggers_nothing(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
+) -> None:
+    entry = await setup_entry(actio_entry(simulator.url))
+    await hass.config_entries.async_set_disabled_by(
+        entry.entry_id, ConfigEntryDisabler.USER
+    )
+    await hass.async_block_till_done()
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    client = await hass_client_no_auth()
+    assert (await client.post(URL, json=sms("quiet"))).status == 200
+    await hass.async_block_till_done()
+    assert received == []
+    await hass.config_entries.async_set_disabled_by(entry.entry_id, None)
+    await hass.async_block_till_done()
+    assert [m["body"] for m in await get_messages(hass)] == ["quiet"]
+
+
+async def test_removed_entry_stops_receiving(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth
+) -> None:
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    client = await hass_client_no_auth()
+    # HA's own answer for an unknown webhook: nothing of ours runs.
+    resp = await client.post(URL, json=sms("too late"))
+    assert resp.status == 200
+    assert await resp.text() == ""
+    assert received == []
