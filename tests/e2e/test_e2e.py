@@ -252,3 +252,71 @@ async def test_phone_page_to_sensor(stack: Stack, socket_enabled: None) -> None:
             await browser.close()
     assert (ARTIFACTS / "phone.png").stat().st_size > 10_000
     assert (ARTIFACTS / "integration.png").stat().st_size > 10_000
+
+
+async def test_restart_with_api_down_loses_nothing(
+    stack: Stack, socket_enabled: None
+) -> None:
+    """ACTIO's API down at startup: the entry retries, receiving does not wait."""
+    async with aiohttp.ClientSession() as session:
+        api = await ensure_entry(stack, session)
+        await api.wait_loaded()
+        response = await api.post(
+            "/api/services/actio_sms/send_message?return_response",
+            {"message": "Przed restartem", "recipients": ["600100203"]},
+        )
+        [sent] = response["service_response"]["messages"]
+        async with session.post(
+            f"{stack.sim_url}/_sim/config", json={"fault": "500"}
+        ) as resp:
+            resp.raise_for_status()
+
+    stack.restart_hass()
+    async with aiohttp.ClientSession() as session:
+        api = HassApi(stack.base, stack.token, session)
+        deadline = time.monotonic() + 60
+        while (entry := (await api.entries())[0])["state"] != "setup_retry":
+            assert time.monotonic() < deadline, entry
+            await asyncio.sleep(0.2)
+        ws = await api.ws()
+        for number, event_type in enumerate(
+            ("actio_sms_message_received", "actio_sms_delivery_status"), start=20
+        ):
+            await ws.send_json(
+                {"id": number, "type": "subscribe_events", "event_type": event_type}
+            )
+            assert (await ws.receive_json())["success"]
+        async with session.post(
+            f"{stack.sim_url}/_sim/inbound",
+            json={"from": "48600100204", "body": "Gdy API nie działa"},
+        ) as resp:
+            assert (await resp.json())["webhook_status"] == 200
+        async with session.post(
+            f"{stack.sim_url}/_sim/deliver",
+            json={"message_id": sent["message_id"], "status": "DELIVERED"},
+        ) as resp:
+            assert (await resp.json())["webhook_status"] == 200
+        events = [await next_event(ws), await next_event(ws)]
+        await ws.close()
+        assert [e["event_type"] for e in events] == [
+            "actio_sms_message_received",
+            "actio_sms_delivery_status",
+        ]
+        assert events[0]["data"]["body"] == "Gdy API nie działa"
+        assert events[1]["data"]["recipient"] == "48600100203"
+
+        # ACTIO's API is back; the entry loads and has both in its history.
+        async with session.post(
+            f"{stack.sim_url}/_sim/config", json={"fault": None}
+        ) as resp:
+            resp.raise_for_status()
+        await api.post(f"/api/config/config_entries/entry/{entry['entry_id']}/reload")
+        await api.wait_loaded()
+        response = await api.post(
+            "/api/services/actio_sms/get_messages?return_response", {"limit": 50}
+        )
+        history = response["service_response"]["messages"]
+        assert history[0]["body"] == "Gdy API nie działa"
+        by_id = {m.get("message_id"): m for m in history}
+        assert by_id[sent["message_id"]]["status"] == "delivered"
+        await wait_state(api, LAST_RECEIVED, "Gdy API nie działa", timeout=10)
