@@ -47,9 +47,14 @@ def write_config(config_dir: Path, port: int) -> None:
         "  server_host: 127.0.0.1\n"
         f"  server_port: {port}\n"
         "frontend:\nconfig:\nlogbook:\nhistory:\nsystem_log:\n"
+        "automation: !include automations.yaml\n"
+        "counter:\n  naive_runs:\n  guarded_runs:\n"
         "logger:\n  default: warning\n  logs:\n    custom_components.actio_sms: debug\n",
         encoding="utf-8",
     )
+    automations = config_dir / "automations.yaml"
+    if not automations.exists():
+        automations.write_text("[]\n", encoding="utf-8")
 
 
 class Process:

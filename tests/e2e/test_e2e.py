@@ -320,3 +320,74 @@ async def test_restart_with_api_down_loses_nothing(
         by_id = {m.get("message_id"): m for m in history}
         assert by_id[sent["message_id"]]["status"] == "delivered"
         await wait_state(api, LAST_RECEIVED, "Gdy API nie działa", timeout=10)
+
+
+EVENT_RECEIVED = "event.actio_sms_48732129000_message_received"
+
+
+async def runs(api: HassApi, counter: str) -> int:
+    state = await api.state(f"counter.{counter}")
+    assert state is not None
+    return int(state["state"])
+
+
+async def test_event_entity_automation_and_restarts(
+    stack: Stack, socket_enabled: None
+) -> None:
+    """A UI automation on the Message received entity, with and without the guard."""
+    async with aiohttp.ClientSession() as session:
+        api = await ensure_entry(stack, session)
+        entry = await api.wait_loaded()
+        for name, extra in (
+            ("naive", {}),
+            # The guard the README shows.
+            ("guarded", {"not_from": ["unavailable"], "not_to": ["unavailable"]}),
+        ):
+            # What the automation editor saves.
+            await api.post(
+                f"/api/config/automation/config/sms_{name}",
+                {
+                    "alias": f"SMS {name}",
+                    "triggers": [
+                        {"trigger": "state", "entity_id": EVENT_RECEIVED} | extra
+                    ],
+                    "actions": [
+                        {
+                            "action": "counter.increment",
+                            "target": {"entity_id": f"counter.{name}_runs"},
+                        }
+                    ],
+                },
+            )
+        async with session.post(
+            f"{stack.sim_url}/_sim/inbound",
+            json={"from": "48600100205", "body": "Raz"},
+        ) as resp:
+            assert (await resp.json())["webhook_status"] == 200
+        await wait_state(api, "counter.guarded_runs", "1", timeout=10)
+        naive_before = await runs(api, "naive_runs")
+
+        await api.post(f"/api/config/config_entries/entry/{entry['entry_id']}/reload")
+        await api.wait_loaded()
+        await asyncio.sleep(1)  # let any automation triggered by the reload run
+        assert await runs(api, "guarded_runs") == 1
+        naive_reload = await runs(api, "naive_runs")
+    stack.restart_hass()
+    async with aiohttp.ClientSession() as session:
+        api = HassApi(stack.base, stack.token, session)
+        await api.wait_loaded()
+        await asyncio.sleep(2)  # let any automation triggered by the start run
+        assert await runs(api, "guarded_runs") == 1
+        naive_after = await runs(api, "naive_runs")
+        async with session.post(
+            f"{stack.sim_url}/_sim/inbound",
+            json={"from": "48600100205", "body": "Dwa"},
+        ) as resp:
+            assert (await resp.json())["webhook_status"] == 200
+        await wait_state(api, "counter.guarded_runs", "2", timeout=10)
+    # Recorded for the README: how often the unguarded trigger fired on its own.
+    (ARTIFACTS / "event_entity_restart.txt").write_text(
+        f"unguarded runs: {naive_before} after one SMS, {naive_reload} after a"
+        f" reload, {naive_after} after a restart (the guarded one: 1, 1, 1)\n",
+        encoding="utf-8",
+    )
