@@ -6,12 +6,16 @@
    off (default concurrency), and a sequential one-request-per-number baseline.
 3. Setup cost: import time and config-entry setup with a 1,000-message history.
 4. Memory: hass RSS while 100,000 inbound messages arrive.
+5. Startup window: after a restart, how long HTTP answers before our webhook
+   is registered (HA answers 200 to unregistered webhooks: ACTIO's post is
+   lost), with ACTIO's API fast and slow.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import os
@@ -35,6 +39,7 @@ from .hass import (
     DEMO_SENDER,
     ROOT,
     HassApi,
+    Process,
     free_port,
     onboard,
     set_sim_webhook,
@@ -345,13 +350,14 @@ class Context:
     entry_id: str
     webhook_id: str
     hass_pid: int
+    restart: Callable[[], Process]
 
 
 async def part_ingest(ctx: Context) -> list[str]:
     """1. Webhook ingest against the two baselines."""
     args = ctx.args
     print(
-        f"1/4 webhook ingest: {args.requests} requests each, concurrency {args.concurrency}",
+        f"1/5 webhook ingest: {args.requests} requests each, concurrency {args.concurrency}",
         flush=True,
     )
     ingest = await bench_ingest(
@@ -389,7 +395,7 @@ async def part_ingest(ctx: Context) -> list[str]:
 async def part_bulk(ctx: Context) -> list[str]:
     """2. Bulk send strategies."""
     count = ctx.args.recipients
-    print(f"2/4 bulk send: {count:,} recipients, 20 ms simulator latency", flush=True)
+    print(f"2/5 bulk send: {count:,} recipients, 20 ms simulator latency", flush=True)
     bulk = await bench_bulk(ctx.api, ctx.sim_url, ctx.entry_id, count)
     seq = bulk["sequential baseline (c)"][1]
     return [
@@ -407,7 +413,7 @@ async def part_bulk(ctx: Context) -> list[str]:
 
 async def part_setup(ctx: Context) -> list[str]:
     """3. Import time and setup time with a full history."""
-    print("3/4 setup cost", flush=True)
+    print("3/5 setup cost", flush=True)
     async with aiohttp.ClientSession() as load:  # fill the history to its bound
         await blast(
             load, f"{ctx.base}/api/webhook/{ctx.webhook_id}", 1000, 20, Series()
@@ -448,7 +454,7 @@ async def part_setup(ctx: Context) -> list[str]:
 async def part_memory(ctx: Context) -> list[str]:
     """4. RSS while inbound messages keep arriving."""
     total = ctx.args.memory
-    print(f"4/4 memory: {total:,} inbound messages", flush=True)
+    print(f"4/5 memory: {total:,} inbound messages", flush=True)
     points = await bench_memory(
         ctx.base, ctx.webhook_id, ctx.hass_pid, total, total // 10
     )
@@ -467,7 +473,95 @@ async def part_memory(ctx: Context) -> list[str]:
     ]
 
 
-PARTS = {"1": part_ingest, "2": part_bulk, "3": part_setup, "4": part_memory}
+async def startup_window(ctx: Context, latency: float) -> tuple[float, float, float]:
+    """Restart hass; seconds to the first HTTP answer, ours, and a loaded entry.
+
+    Ours is the first 400 to an invalid payload: HA itself answers 200 while
+    the webhook is not registered.
+    """
+    async with ctx.api.session.post(
+        f"{ctx.sim_url}/_sim/config", json={"latency": latency}
+    ) as resp:
+        resp.raise_for_status()
+    proc = ctx.restart()
+    started = time.monotonic()
+    url = f"{ctx.base}/api/webhook/{ctx.webhook_id}"
+    first_http: float | None = None
+    ours: float | None = None
+    timeout = aiohttp.ClientTimeout(total=1)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        while ours is None:
+            if proc.proc.poll() is not None or time.monotonic() - started > 300:
+                msg = "hass did not come up"
+                raise RuntimeError(msg)
+            try:
+                async with session.post(url, json={"type": "MESSAGE"}) as resp:
+                    now = time.monotonic() - started
+                    first_http = first_http if first_http is not None else now
+                    if resp.status == 400:
+                        ours = now
+            except aiohttp.ClientError, TimeoutError:
+                pass
+            await asyncio.sleep(0.005)
+        api = HassApi(ctx.base, ctx.api.token, session)
+        await api.wait_loaded(timeout=300)
+        loaded = time.monotonic() - started
+    assert first_http is not None
+    return first_http, ours, loaded
+
+
+async def part_startup(ctx: Context) -> list[str]:
+    """5. The startup window in which ACTIO's posts would be lost."""
+    print("5/5 startup window: restarts with the API fast and slow", flush=True)
+    rows = []
+    for latency in (0.0, 3.0):
+        first_http, ours, loaded = await startup_window(ctx, latency)
+        rows.append(
+            [
+                f"{latency:.0f} s",
+                f"{first_http:.2f}",
+                f"{ours:.2f}",
+                f"**{ours - first_http:.2f}**",
+                f"{loaded:.2f}",
+                f"{loaded - first_http:.2f}",
+            ]
+        )
+    async with ctx.api.session.post(
+        f"{ctx.sim_url}/_sim/config", json={"latency": 0}
+    ) as resp:
+        resp.raise_for_status()
+    return [
+        "## 5. Startup window (posts lost while HTTP answers and we are not registered)",
+        "",
+        table(
+            [
+                "ACTIO API latency",
+                "first HTTP answer s",
+                "our webhook answers s",
+                "window s (ours)",
+                "entry loaded s",
+                "window s if registered at entry setup (0.1)",
+            ],
+            rows,
+        ),
+        "",
+        (
+            "Seconds from starting the `hass` process. The webhook is registered when the "
+            "integration is set up, before any entry's credential probe; 0.1 registered it at "
+            "the end of the entry's setup, after the probe, so its window ran to the entry "
+            "being loaded."
+        ),
+        "",
+    ]
+
+
+PARTS = {
+    "1": part_ingest,
+    "2": part_bulk,
+    "3": part_setup,
+    "4": part_memory,
+    "5": part_startup,
+}
 
 
 async def run(args: argparse.Namespace) -> str:
@@ -479,6 +573,13 @@ async def run(args: argparse.Namespace) -> str:
     sim = start_simulator(sim_port, config_dir / "simulator.log")
     hass = start_hass(config_dir, config_dir / "hass.log")
     report: list[str] = []
+
+    def restart() -> Process:
+        nonlocal hass
+        hass.stop()
+        hass = start_hass(config_dir, config_dir / "hass.log")
+        return hass
+
     try:
         await wait_http(f"{sim_url}/_sim/config", 30, sim)
         await wait_http(f"{base}/manifest.json", 300, hass)
@@ -496,6 +597,7 @@ async def run(args: argparse.Namespace) -> str:
                 result["result"]["entry_id"],
                 webhook_url.rsplit("/", 1)[-1],
                 hass.proc.pid,
+                restart,
             )
             for part in args.parts:
                 report += await PARTS[part](ctx)
@@ -540,7 +642,7 @@ def main() -> None:
         help="inbound messages for the memory run",
     )
     parser.add_argument(
-        "--parts", default="1234", help="which parts to run, e.g. 1 or 34"
+        "--parts", default="12345", help="which parts to run, e.g. 1 or 34"
     )
     parser.add_argument(
         "--no-write", action="store_true", help="do not write benchmarks/results.md"
