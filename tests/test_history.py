@@ -299,3 +299,41 @@ async def test_history_options_and_age(
     for i in range(25):
         runtime.hub.async_handle_inbound(inbound(f"m{i}"), fire=True)
     assert len(await get_messages(hass, limit=100)) == 10
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_HISTORY_SIZE: 10}])
+async def test_report_for_a_message_dropped_from_history(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Sim,
+    hass_client_no_auth,
+) -> None:
+    """Once an SMS left the bounded history, a report for it names nobody."""
+    await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": "old", "recipients": "600100200"},
+        blocking=True,
+    )
+    message_id = simulator.outbox[0].message_id
+    runtime = init_integration.runtime_data
+    for i in range(10):  # push it out of the 10-message history
+        runtime.hub.async_handle_inbound(inbound(f"m{i}"), fire=False)
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    client = await hass_client_no_auth()
+    resp = await client.post(
+        URL, json={"type": "NOTIFICATION", "message_id": message_id, "status": "ERROR"}
+    )
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert [e.data for e in events] == [
+        {
+            "config_entry_id": init_integration.entry_id,
+            "message_id": message_id,
+            "status": "error",
+        }
+    ]
+    assert all(
+        m.get("message_id") != message_id
+        for m in await get_messages(hass, direction="sent")
+    )

@@ -70,6 +70,7 @@ def test_normalize_invalid(typed: str, problem: NumberProblem) -> None:
         normalize_number(typed)
     assert err.value.problem is problem
     assert err.value.number == typed
+    assert str(err.value) == f"{typed!r}: {problem.value}"  # for debug logs
 
 
 def test_normalize_numbers_dedupes_and_collects() -> None:
@@ -144,6 +145,7 @@ def test_gsm7_too_long() -> None:
     with pytest.raises(MessageTooLongError) as err:
         count_parts("a" * 161, Encoding.GSM7)
     assert err.value.length == 161
+    assert str(err.value) == "161 GSM-7 characters, at most 160"
     with pytest.raises(MessageTooLongError):
         count_parts("€" * 81, Encoding.GSM7)  # 162 septets
 
@@ -152,3 +154,4 @@ def test_gsm7_unsupported_characters() -> None:
     with pytest.raises(UnsupportedCharactersError) as err:
         count_parts("Zażółć 🎉 ż", Encoding.GSM7)
     assert err.value.characters == "żółć🎉"
+    assert str(err.value) == "not in GSM-7: żółć🎉"

@@ -226,6 +226,16 @@ async def test_bulk_not_enabled_at_actio(
     assert simulator.outbox == []
 
 
+PLACEHOLDERS: dict[str, dict[str, str] | None] = {
+    "422": {"errors": "to: The to field is invalid."},
+    "429": {"retry_after": "7"},
+    "500": {"status": "500"},
+    "reset": None,
+    "non_json": {"error": "Answer is not JSON"},
+    "403": None,
+}
+
+
 @pytest.mark.parametrize(
     ("fault", "exc", "key"),
     [
@@ -249,12 +259,68 @@ async def test_api_errors(
     with pytest.raises(exc) as err:
         await send(hass, "600100200")
     assert err.value.translation_key == key
-    if fault == "429":
-        assert err.value.translation_placeholders == {"retry_after": "7"}
+    assert err.value.translation_placeholders == PLACEHOLDERS[fault]
     flows = [f["context"]["source"] for f in hass.config_entries.flow.async_progress()]
     assert flows == ([SOURCE_REAUTH] if fault == "403" else [])
     assert simulator.outbox == []
     assert len(simulator.requests) == 1
+
+
+async def test_rate_limit_without_retry_after(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    simulator.state.retry_after = None
+    simulator.fault("429")
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, "600100200")
+    assert err.value.translation_placeholders == {"retry_after": "?"}
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+async def test_bulk_stop_after_a_sent_chunk_names_every_unsent_number(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    """Chunk 1 goes out, chunk 2 is rate limited, chunk 3 is not tried."""
+    simulator.state.fault_after = 1
+    simulator.fault("429")
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, numbers(250))
+    assert err.value.translation_key == "partial_failure"
+    # The faulted request is answered before its body is read: no "to".
+    assert [(r["status"], r["to"]) for r in simulator.requests] == [
+        (200, numbers(100)),
+        (429, None),
+    ]
+    assert {i.recipient for i in simulator.outbox} == set(numbers(100))
+    failed = err.value.translation_placeholders["failed"]
+    assert failed == (
+        ", ".join(numbers(150, start=100))
+        + ": ACTIO is rate limiting requests; try again in 7 seconds"
+    )
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+async def test_bulk_answer_missing_ids_fails_those_numbers(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    """ACTIO names only some numbers: the others are failures, not sent."""
+    simulator.state.multi_answer_limit = 2
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, numbers(3))
+    assert err.value.translation_key == "partial_failure"
+    placeholders = err.value.translation_placeholders
+    assert placeholders["failed"] == (
+        f"{numbers(1, start=2)[0]}: ACTIO gave an unexpected answer: "
+        "Answer names no message id"
+    )
+    history = await hass.services.async_call(
+        DOMAIN,
+        "get_messages",
+        {"direction": "sent"},
+        blocking=True,
+        return_response=True,
+    )
+    assert sorted(m["recipient"] for m in history["messages"]) == numbers(2)
 
 
 async def test_auth_error_stops_remaining_sends(

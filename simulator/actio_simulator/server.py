@@ -66,7 +66,11 @@ class SimState:
     latency: float = 0.0
     fault: str | None = None
     fault_count: int | None = None
-    retry_after: int = 7
+    retry_after: int | None = 7
+    multi_answer_limit: int | None = None
+    """Name only this many ids in sms-multi answers (all are still sent)."""
+    fault_after: int = 0
+    """API requests answered normally before the fault starts."""
     fault_errors: dict[str, list[str]] | None = None
     """The ``errors`` of the 422 fault (default: one about ``to``)."""
     auto_deliver: float | None = None
@@ -123,7 +127,9 @@ class Simulator:
         st = self.state
         if st.latency:
             await asyncio.sleep(st.latency)
-        if st.fault and st.fault_count != 0:
+        if st.fault and st.fault_after > 0:
+            st.fault_after -= 1
+        elif st.fault and st.fault_count != 0:
             if st.fault_count is not None:
                 st.fault_count -= 1
             return None, None, await self._fault(request, st.fault)
@@ -155,7 +161,9 @@ class Simulator:
             return web.json_response(
                 {"message": "Too Many Attempts."},
                 status=429,
-                headers={"Retry-After": str(self.state.retry_after)},
+                headers={}
+                if self.state.retry_after is None
+                else {"Retry-After": str(self.state.retry_after)},
             )
         if fault == "500":
             return web.Response(status=500, text="Internal Server Error")
@@ -235,10 +243,11 @@ class Simulator:
         if errors:
             return _errors(422, **errors)
         items = [self._accept(data["from"], n, data["body"], "sms-multi") for n in to]
+        named = items[: self.state.multi_answer_limit]
         return web.json_response(
             {
                 "message_ids": [
-                    {"number": i.recipient, "message_id": i.message_id} for i in items
+                    {"number": i.recipient, "message_id": i.message_id} for i in named
                 ]
             }
         )
@@ -408,6 +417,7 @@ class Simulator:
                 "latency",
                 "fault",
                 "fault_count",
+                "fault_after",
                 "retry_after",
                 "auto_deliver",
                 "multi_path",
