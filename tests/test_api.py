@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 from collections.abc import AsyncIterator
 import contextlib
 from datetime import UTC, datetime, timedelta
@@ -245,8 +246,10 @@ async def test_faults(
         await actio.send_sms_multi(SENDER, ["48600100200"], "x")
     if fault == "429":
         assert err.value.retry_after == 7  # type: ignore[attr-defined]
+        assert str(err.value) == "Rate limited (retry after 7.0 s)"
     if fault == "500":
         assert err.value.status == 500  # type: ignore[attr-defined]
+        assert str(err.value) == "ACTIO server error 500"
     # No retry of a request that may have reached ACTIO: one request each.
     assert len(simulator.requests) == 2 or fault == "timeout"
     assert simulator.outbox == []
@@ -403,6 +406,41 @@ async def test_sms_answer_without_id(
                 SENDER, "48600100200", "x"
             )
     assert str(err.value) == "Answer has no message_id"
+    assert err.value.status == 200
+
+
+def test_multi_refuses_what_actio_would_refuse_whole() -> None:
+    """Checked before any request: duplicates and more than 100 numbers."""
+    actio = ActioClient(None, TOKEN)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^sms-multi recipients must be unique$"):
+        asyncio.run(actio.send_sms_multi(SENDER, ["48600100200"] * 2, "x"))
+    with pytest.raises(ValueError, match=r"^sms-multi takes 1\.\.100 recipients$"):
+        asyncio.run(actio.send_sms_multi(SENDER, [], "x"))
+
+
+@pytest.mark.parametrize(
+    ("answer", "message_id"),
+    [
+        ({"data": {"id": "a906cff7719bd889"}}, "a906cff7719bd889"),
+        ({"id": "b906cff7719bd889"}, "b906cff7719bd889"),
+        ({"message_id": 42}, "42"),
+        ([{"id": "x"}], None),
+        ({"data": ["x"]}, None),
+    ],
+)
+async def test_3cx_answers(
+    session: ClientSession, socket_enabled: None, answer: Any, message_id: str | None
+) -> None:
+    """3CX's answer may carry the id in several places, or not at all."""
+
+    async def handler(_request: web.Request) -> web.Response:
+        return web.json_response(answer)
+
+    async with raw_server(handler, "/api/tcx") as url:
+        sent = await ActioClient(session, TOKEN, base_url=url).send_3cx(
+            SENDER, "48600100200", "x"
+        )
+    assert sent == SentMessage("48600100200", message_id)
 
 
 async def test_multi_pairs_ids_by_number_not_position(
@@ -446,6 +484,11 @@ def test_parse_retry_after() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     later = format_datetime(now + timedelta(seconds=30), usegmt=True)
     assert parse_retry_after(later, now=now.timestamp()) == 30.0
+    earlier = format_datetime(now - timedelta(seconds=30), usegmt=True)
+    assert parse_retry_after(earlier, now=now.timestamp()) == 0.0
+    # Without "now", the clock: a date a minute ahead is about 60 s away.
+    ahead = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
+    assert 55 <= (parse_retry_after(ahead) or 0) <= 60
 
 
 def test_api_does_not_import_homeassistant() -> None:

@@ -35,6 +35,7 @@ from custom_components.actio_sms.phone import (
         ("+48 22 123 45 67", "48221234567"),  # Warsaw landline
         ("+48 732 129 000", "48732129000"),
         ("+49 30 1234567", "49301234567"),  # Berlin, 11 digits
+        ("+49 3012345", "493012345"),  # 9 digits: the spec's minimum
         ("+1 212 555 0100", "12125550100"),
         ("48 500-000-000", "48500000000"),
         ("0048 (600) 100-200", "48600100200"),
@@ -103,6 +104,8 @@ def test_is_polish_mobile(number: str, mobile: bool) -> None:
         ("48600100200", "48600100200"),
         (" ACTIO ", "ACTIO"),
         ("Bank 24", "Bank 24"),
+        ("+Alarm", "+Alarm"),  # a name, even with a plus: kept as sent
+        ("+٤٨٦٠٠١٠٠٢٠٠", "+٤٨٦٠٠١٠٠٢٠٠"),  # not ASCII digits: not a number
     ],
 )
 def test_display_sender(value: str, expected: str) -> None:
@@ -130,6 +133,7 @@ def test_parts_ucs2(body: str, parts: int) -> None:
 
 def test_ucs2_length_counts_surrogates() -> None:
     assert ucs2_length("a🎉ż") == 4
+    assert isinstance(ucs2_length("a🎉"), int)
 
 
 @pytest.mark.parametrize(

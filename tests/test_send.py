@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from custom_components.actio_sms.const import (
     CONF_ENCODING,
     DOMAIN,
 )
+from custom_components.actio_sms.sending import validate_recipients
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -100,6 +102,7 @@ async def test_invalid_numbers_send_nothing(
 ) -> None:
     with pytest.raises(ServiceValidationError) as err:
         await send(hass, ["600100200", "mom", "123"])
+    assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "invalid_numbers"
     assert err.value.translation_placeholders == {
         "numbers": "mom (not_a_number), 123 (wrong_length)"
@@ -112,8 +115,19 @@ async def test_empty_message(
 ) -> None:
     with pytest.raises(ServiceValidationError) as err:
         await send(hass, "600100200", "")
+    assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "empty_message"
     assert simulator.requests == []
+
+
+def test_no_recipients_at_all() -> None:
+    """Every surface checks first; the validator refuses an empty list too."""
+    with pytest.raises(ServiceValidationError) as err:
+        validate_recipients([])
+    assert (err.value.translation_domain, err.value.translation_key) == (
+        DOMAIN,
+        "no_recipients",
+    )
 
 
 @pytest.mark.parametrize("entry_options", [{CONF_ENCODING: "gsm7"}])
@@ -122,10 +136,12 @@ async def test_gsm7(
 ) -> None:
     with pytest.raises(ServiceValidationError) as err:
         await send(hass, "600100200", "a" * 161)
+    assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "gsm7_too_long"
     assert err.value.translation_placeholders == {"length": "161"}
     with pytest.raises(ServiceValidationError) as err:
         await send(hass, "600100200", "Zażółć")
+    assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "gsm7_unsupported"
     assert err.value.translation_placeholders == {"characters": "żółć"}
     assert simulator.requests == []
@@ -258,6 +274,8 @@ async def test_api_errors(
     simulator.fault(fault)
     with pytest.raises(exc) as err:
         await send(hass, "600100200")
+    assert type(err.value) is exc
+    assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == key
     assert err.value.translation_placeholders == PLACEHOLDERS[fault]
     flows = [f["context"]["source"] for f in hass.config_entries.flow.async_progress()]
@@ -352,12 +370,16 @@ async def test_partial_failure(
     simulator.fault("500", count=1)
     with pytest.raises(HomeAssistantError) as err:
         await send(hass, numbers(3))
+    assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "partial_failure"
     placeholders = err.value.translation_placeholders
     sent = {item.recipient: item.message_id for item in simulator.outbox}
     assert len(sent) == 2
-    for recipient, message_id in sent.items():
-        assert f"{recipient} ({message_id})" in placeholders["sent"]
+    assert placeholders["sent"] == ", ".join(
+        f"{recipient} ({sent[recipient]})"
+        for recipient in numbers(3)
+        if recipient in sent
+    )
     [failed] = set(numbers(3)) - set(sent)
     assert placeholders["failed"] == (
         f"{failed}: ACTIO answered with server error 500; try again later"
@@ -559,3 +581,44 @@ async def test_legacy_notify_in_a_notify_group(
         ("48600100200", "Kolacja!"),
         ("48600100201", "Kolacja!"),
     ]
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_CONCURRENCY: 1}])
+async def test_one_failure_does_not_stop_the_others(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    """A 500 for one number; the next numbers are still tried (in order)."""
+    simulator.fault("500", count=1)
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, numbers(3))
+    assert err.value.translation_key == "partial_failure"
+    assert [i.recipient for i in simulator.outbox] == numbers(2, start=1)
+    assert init_integration.runtime_data.last_error == "ACTIO server error 500"
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_CONCURRENCY: 1}])
+async def test_rate_limit_stops_the_rest_and_names_them(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    simulator.state.fault_after = 1
+    simulator.fault("429")
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, numbers(3))
+    assert len(simulator.requests) == 2  # the third is not tried
+    assert err.value.translation_placeholders["failed"] == (
+        f"{numbers(1, start=1)[0]}, {numbers(1, start=2)[0]}: ACTIO is rate "
+        "limiting requests; try again in 7 seconds"
+    )
+
+
+async def test_debug_log_names_text_and_numbers(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The README promises texts and numbers at debug level (and only there)."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.actio_sms")
+    await send(hass, ["600100200", "600100201"], "Hej 🎉")
+    assert (
+        "Sending 1 part(s) to ['48600100200', '48600100201']: Hej 🎉" in caplog.messages
+    )

@@ -476,3 +476,37 @@ async def test_unload_cancels_pending_sensor_write(
     assert runtime.hub._sensor_debouncer._timer_task is not None
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert runtime.hub._sensor_debouncer._timer_task is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "status", "expected"),
+    [
+        # "to": 9 to 15 digits (E.164), a "+" and spaces around tolerated.
+        ("to", "4" * 8, 400, None),
+        ("to", "4" * 9, 200, "4" * 9),
+        ("to", " +" + "4" * 15 + " ", 200, "4" * 15),
+        ("to", "4" * 16, 400, None),
+        ("to", "+48 732 129 000", 400, None),
+        # "from": a number (as digits) or a sender name of up to 64 characters.
+        ("from", "+48600100200", 200, "48600100200"),
+        ("from", "+Alarm", 200, "+Alarm"),
+        ("from", "x" * 64, 200, "x" * 64),
+        ("from", "x" * 65, 400, None),
+        ("from", "   ", 400, None),
+    ],
+)
+async def test_number_field_bounds(
+    hass: HomeAssistant,
+    client,
+    field: str,
+    value: str,
+    status: int,
+    expected: str | None,
+) -> None:
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    payload = {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": "x"}
+    payload[field] = value
+    resp = await client.post(URL, json=payload)
+    assert resp.status == status
+    await hass.async_block_till_done()
+    assert [e.data[field] for e in events] == ([expected] if expected else [])

@@ -83,7 +83,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bo
 async def async_remove_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> None:
     """Stop receiving; delete the cloudhook and the stored history."""
     async_unregister_webhook(hass, entry)
-    hub = hass.data[DATA_ACTIO].hubs.pop(entry.entry_id, None)
+    data = hass.data.get(DATA_ACTIO)
+    hub = data.hubs.pop(entry.entry_id, None) if data else None
     if hub is not None:
         hub.async_cancel_sensor_write()
     # The hub's own log, so that a pending delayed save is cancelled too.

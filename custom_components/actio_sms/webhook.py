@@ -270,5 +270,6 @@ def async_register(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
 @callback
 def async_unregister(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     """The entry is removed: stop accepting for it."""
-    hass.data[DATA_ACTIO].webhooks.discard(entry.data[CONF_WEBHOOK_ID])
+    if (data := hass.data.get(DATA_ACTIO)) is not None:
+        data.webhooks.discard(entry.data[CONF_WEBHOOK_ID])
     async_unregister_webhook(hass, entry.data[CONF_WEBHOOK_ID])
