@@ -308,3 +308,27 @@ async def init_integration(
 ) -> MockConfigEntry:
     """The mock entry, set up."""
     return await setup_entry(mock_config_entry)
+
+
+async def send(
+    hass: HomeAssistant, recipients: Any, message: str = "Hej", **extra: Any
+) -> dict[str, Any]:
+    """Call actio_sms.send_message and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": message, "recipients": recipients, **extra},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return dict(response)
+
+
+async def get_messages(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:
+    """Call actio_sms.get_messages and return its messages."""
+    response = await hass.services.async_call(
+        DOMAIN, "get_messages", data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return list(response["messages"])  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ from homeassistant import loader
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, entry_data
+from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, entry_data, get_messages, send
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
 LAST_STATUS = "sensor.actio_sms_48732129000_last_delivery_status"
@@ -42,13 +42,6 @@ pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
 
 def inbound(body: str) -> InboundMessage:
     return InboundMessage("48600100200", SENDER, body, now_iso())
-
-
-async def get_messages(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:
-    response = await hass.services.async_call(
-        DOMAIN, "get_messages", data, blocking=True, return_response=True
-    )
-    return response["messages"]
 
 
 async def test_delivery_after_restart(
@@ -309,12 +302,7 @@ async def test_report_for_a_message_dropped_from_history(
     hass_client_no_auth,
 ) -> None:
     """Once an SMS left the bounded history, a report for it names nobody."""
-    await hass.services.async_call(
-        DOMAIN,
-        "send_message",
-        {"message": "old", "recipients": "600100200"},
-        blocking=True,
-    )
+    await send(hass, "600100200", "old")
     message_id = simulator.outbox[0].message_id
     runtime = init_integration.runtime_data
     for i in range(10):  # push it out of the 10-message history

@@ -20,7 +20,7 @@ from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, actio_entry
+from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, actio_entry, get_messages, send
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
 
@@ -29,29 +29,13 @@ def sms(body: str, sender: str = "48600100200") -> dict[str, Any]:
     return {"type": "MESSAGE", "from": sender, "to": SENDER, "body": body}
 
 
-async def get_messages(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "get_messages",
-        {"limit": 1000, **data},
-        blocking=True,
-        return_response=True,
-    )
-    return list(response["messages"])  # type: ignore[index,arg-type]
-
-
 async def test_received_while_api_is_down_is_kept(
     hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
 ) -> None:
     """HA restarts while ACTIO's API answers 500: nothing posted is lost."""
     # An SMS sent before the restart, so a delivery report can refer to it.
     entry = await setup_entry(actio_entry(simulator.url))
-    await hass.services.async_call(
-        DOMAIN,
-        "send_message",
-        {"message": "hi", "recipients": "600100201"},
-        blocking=True,
-    )
+    await send(hass, "600100201", "hi")
     sent_id = simulator.outbox[0].message_id
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -82,7 +66,7 @@ async def test_received_while_api_is_down_is_kept(
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    history = await get_messages(hass)
+    history = await get_messages(hass, limit=1000)
     assert [(m["direction"], m.get("body"), m.get("status")) for m in history] == [
         ("received", "while down", None),
         ("sent", "hi", "delivered"),
@@ -116,7 +100,9 @@ async def test_reload_racing_a_burst_loses_and_duplicates_nothing(
     await hass.async_block_till_done()
     assert statuses == [200] * 200
     assert entry.state is ConfigEntryState.LOADED
-    bodies = [m["body"] for m in await get_messages(hass, direction="received")]
+    bodies = [
+        m["body"] for m in await get_messages(hass, direction="received", limit=1000)
+    ]
     assert sorted(bodies) == sorted(f"m{i}" for i in range(200))
     assert sorted(e.data["body"] for e in received) == sorted(bodies)
     assert hass.states.get("sensor.actio_sms_48732129000_messages_received").state == (
@@ -160,7 +146,7 @@ async def test_disabled_entry_keeps_but_triggers_nothing(
     assert received == []
     await hass.config_entries.async_set_disabled_by(entry.entry_id, None)
     await hass.async_block_till_done()
-    assert [m["body"] for m in await get_messages(hass)] == ["quiet"]
+    assert [m["body"] for m in await get_messages(hass, limit=1000)] == ["quiet"]
 
 
 async def test_removed_entry_stops_receiving(

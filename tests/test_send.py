@@ -32,22 +32,11 @@ from .conftest import (
     Sim,
     actio_entry,
     entry_data,
+    send,
 )
 
 LAST_SENT = "sensor.actio_sms_48732129000_last_sent_message"
 SENT_COUNT = "sensor.actio_sms_48732129000_messages_sent"
-
-
-async def send(
-    hass: HomeAssistant, recipients: Any, message: str = "Hej", **extra: Any
-) -> dict[str, Any]:
-    return await hass.services.async_call(
-        DOMAIN,
-        "send_message",
-        {"message": message, "recipients": recipients, **extra},
-        blocking=True,
-        return_response=True,
-    )
 
 
 async def legacy_notify(hass: HomeAssistant, **data: Any) -> None:
