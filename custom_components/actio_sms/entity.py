@@ -14,6 +14,9 @@ class ActioEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    # Message texts (one-time codes, private messages) stay out of the
+    # recorder's database; automations still see them in the state.
+    _unrecorded_attributes = frozenset({"body"})
 
     def __init__(
         self, runtime: ActioRuntimeData, description: EntityDescription
