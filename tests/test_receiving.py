@@ -116,6 +116,23 @@ async def test_entry_that_never_loaded_still_receives(
     """A token ACTIO refuses (setup error) does not stop receiving."""
     entry = actio_entry(simulator.url)
     entry.add_to_hass(hass)
+    # History from before the restart: what arrives joins it, not replaces it.
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}",
+        "data": {
+            "counters": {"received": 1},
+            "records": [
+                {
+                    "direction": "received",
+                    "from": "48600100200",
+                    "to": SENDER,
+                    "body": "earlier",
+                    "received_at": "2026-11-27T10:00:00.000+00:00",
+                }
+            ],
+        },
+    }
     simulator.fault("403")
     assert await async_setup_component(hass, DOMAIN, {})
     await hass.async_block_till_done()
@@ -128,7 +145,8 @@ async def test_entry_that_never_loaded_still_receives(
     assert [e.data["body"] for e in received] == ["kept"]
     await hass.async_stop(force=True)
     stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]
-    assert [r["body"] for r in stored["records"]] == ["kept"]
+    assert [r["body"] for r in stored["records"]] == ["earlier", "kept"]
+    assert stored["counters"]["received"] == 2
 
 
 async def test_disabled_entry_keeps_but_triggers_nothing(

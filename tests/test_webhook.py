@@ -7,6 +7,7 @@ import json
 from typing import Any
 from unittest.mock import patch
 
+from aiohttp.test_utils import make_mocked_request
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -22,6 +23,7 @@ from custom_components.actio_sms.const import (
     EVENT_MESSAGE_RECEIVED,
 )
 from custom_components.actio_sms.hub import DATA_ACTIO
+from custom_components.actio_sms.webhook import async_handle_webhook
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -350,13 +352,19 @@ def resolver(address: str):
 
 @pytest.mark.parametrize("entry_options", [{CONF_ALLOWED_SOURCES: True}])
 async def test_allowlist(
-    hass: HomeAssistant, client, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    client,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     payload = message("hi")
     with patch.object(hass.loop, "getaddrinfo", side_effect=resolver("203.0.113.7")):
         # The test client connects from 127.0.0.1, which is not ACTIO.
-        assert (await client.post(URL, json=payload)).status == 403
+        resp = await client.post(URL, json=payload)
+        assert resp.status == 403
+        assert await resp.json() == {"error": "forbidden"}
+    assert "Refused a webhook call from a peer that is not ACTIO" in caplog.messages
     # Cached: no new lookup until the TTL runs out.
     with patch.object(hass.loop, "getaddrinfo", side_effect=AssertionError("cached")):
         assert (await client.post(URL, json=payload)).status == 403
@@ -510,3 +518,68 @@ async def test_number_field_bounds(
     assert resp.status == status
     await hass.async_block_till_done()
     assert [e.data[field] for e in events] == ([expected] if expected else [])
+
+
+async def test_valid_chunked_body(hass: HomeAssistant, client) -> None:
+    """No Content-Length: a valid payload streamed in pieces is read whole."""
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    raw = json.dumps(message("w kawałkach " + "x" * 2000)).encode()
+
+    async def chunks():
+        for start in range(0, len(raw), 100):
+            yield raw[start : start + 100]
+
+    resp = await client.post(URL, data=chunks())
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert [e.data["body"] for e in events] == ["w kawałkach " + "x" * 2000]
+
+    # Exactly at the limit is still read; one byte more is not.
+    padded = message("")
+    padded["pad"] = ""
+    base = len(json.dumps(padded).encode())
+    padded["pad"] = "p" * (64 * 1024 - base)
+    exact = json.dumps(padded).encode()
+    assert len(exact) == 64 * 1024
+
+    async def exact_chunks():
+        yield exact
+
+    assert (await client.post(URL, data=exact_chunks())).status == 200
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "error", "warning"),
+    [
+        (b"x" * (64 * 1024 + 1), 413, "payload too large", "larger than 65536 bytes"),
+        (b"{}", 400, "invalid payload", "invalid webhook payload: InvalidPayloadError"),
+        (b"{nope", 400, "invalid payload", "invalid webhook payload: JSONDecodeError"),
+    ],
+)
+async def test_refusals_say_why(
+    hass: HomeAssistant,
+    client,
+    caplog: pytest.LogCaptureFixture,
+    payload: bytes,
+    status: int,
+    error: str,
+    warning: str,
+) -> None:
+    resp = await client.post(URL, data=payload)
+    assert resp.status == status
+    assert resp.content_type == "application/json"
+    assert await resp.json() == {"error": error}
+    assert any(warning in line for line in caplog.messages)
+
+
+async def test_call_for_a_removed_entry_is_refused_visibly(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Between a removal and the unregistering: 410 and a warning, never 200."""
+    request = make_mocked_request("POST", URL)
+    resp = await async_handle_webhook(hass, "no-such-entry", request)
+    assert resp.status == 410
+    assert json.loads(resp.text or "") == {"error": "gone"}
+    assert "A webhook call for a removed ACTIO SMS entry was refused" in caplog.messages
