@@ -23,6 +23,7 @@ from custom_components.actio_sms.api import (
     ActioClient,
     ActioConnectionError,
     ActioError,
+    ActioNotFoundError,
     ActioRateLimitError,
     ActioResponseError,
     ActioServerError,
@@ -30,6 +31,7 @@ from custom_components.actio_sms.api import (
     ApiMode,
     SentMessage,
     loads_tolerant,
+    parse_message_id,
     parse_retry_after,
 )
 
@@ -507,3 +509,67 @@ def test_api_does_not_import_homeassistant() -> None:
         if m and m.split(".")[0] in ("homeassistant", "custom_components")
     ]
     assert not [m for m in modules if m is None]  # no relative imports either
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("a", "a"),
+        ("a" * 64, "a" * 64),
+        ("a" * 65, None),
+        ("", None),
+        (12345, "12345"),
+        (True, None),
+        ("a b", None),
+        ("a\x00", None),
+        (None, None),
+    ],
+)
+def test_message_id_bounds(value: Any, expected: str | None) -> None:
+    """One validator for ids in answers and in delivery reports."""
+    assert parse_message_id(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "payload", "exc", "message"),
+    [
+        (300, None, ActioResponseError, "Unexpected status 300"),
+        (401, None, ActioAuthError, "Authorization failed (401)"),
+        (
+            422,
+            {"errors": {"token": "Invalid token"}},
+            ActioAuthError,
+            "token: Invalid token",
+        ),
+        (
+            422,
+            {"errors": {"to": ["Bad", "Worse"], "body": ["Empty"]}},
+            ActioValidationError,
+            "to: Bad, Worse; body: Empty",
+        ),
+        (422, {"errors": {}}, ActioValidationError, "Validation failed"),
+        (404, None, ActioNotFoundError, "Endpoint not found"),
+    ],
+)
+async def test_error_answers_say_what_happened(
+    session: ClientSession,
+    socket_enabled: None,
+    status: int,
+    payload: Any,
+    exc: type[ActioError],
+    message: str,
+) -> None:
+    """These texts reach users (unexpected_response, rejected) and diagnostics."""
+
+    async def handler(_request: web.Request) -> web.Response:
+        return web.json_response(payload, status=status)
+
+    async with raw_server(handler, "/api/sms") as url:
+        with pytest.raises(exc) as err:
+            await ActioClient(session, TOKEN, base_url=url).send_sms(
+                SENDER, "48600100200", "x"
+            )
+    assert type(err.value) is exc
+    assert str(err.value) == message
+    if isinstance(err.value, ActioResponseError):
+        assert err.value.status == status
