@@ -86,6 +86,9 @@ async def test_delivery_after_restart(
             hass2.states.get("sensor.actio_sms_48732129000_last_received_message").state
             == "ok"
         )
+        last_sent = hass2.states.get("sensor.actio_sms_48732129000_last_sent_message")
+        assert last_sent.state == "Brama otwarta"
+        assert last_sent.attributes["recipients"] == ["48600100200"]
 
         events = async_capture_events(hass2, EVENT_DELIVERY_STATUS)
         client2 = await aiohttp_client(hass2.http.app)
@@ -113,6 +116,23 @@ async def test_delivery_after_restart(
         assert record["message_id"] == sent["message_id"]
         assert record["status_at"]
         await hass2.async_stop(force=True)
+
+    # And the last delivery comes back after a second restart.
+    async with async_test_home_assistant(config_dir=hass.config.config_dir) as hass3:
+        hass3.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        MockConfigEntry(
+            domain=DOMAIN,
+            entry_id=entry.entry_id,
+            unique_id=SENDER,
+            title=SENDER,
+            data=dict(entry.data),
+        ).add_to_hass(hass3)
+        assert await async_setup_component(hass3, DOMAIN, {})
+        await hass3.async_block_till_done()
+        state = hass3.states.get(LAST_STATUS)
+        assert state.state == "delivered"
+        assert state.attributes["recipient"] == "48600100200"
+        await hass3.async_stop(force=True)
 
 
 async def test_duplicate_reports_do_not_double_count(
@@ -325,3 +345,10 @@ async def test_report_for_a_message_dropped_from_history(
         m.get("message_id") != message_id
         for m in await get_messages(hass, direction="sent")
     )
+
+
+def test_now_iso_is_utc_milliseconds(freezer: FrozenDateTimeFactory) -> None:
+    freezer.move_to("2026-11-28 10:00:00.999999+00:00")
+    assert now_iso() == "2026-11-28T10:00:00.999+00:00"
+    freezer.move_to("2026-11-28 10:00:01.000500+00:00")
+    assert now_iso() == "2026-11-28T10:00:01.000+00:00"

@@ -146,7 +146,8 @@ async def test_entry_that_never_loaded_still_receives(
     await hass.async_stop(force=True)
     stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]
     assert [r["body"] for r in stored["records"]] == ["earlier", "kept"]
-    assert stored["counters"]["received"] == 2
+    assert stored["counters"] == {"received": 2, "sent": 0, "delivered": 0, "failed": 0}
+    assert stored["last_received"]["body"] == "kept"
 
 
 async def test_disabled_entry_keeps_but_triggers_nothing(
