@@ -573,3 +573,24 @@ async def test_error_answers_say_what_happened(
     assert str(err.value) == message
     if isinstance(err.value, ActioResponseError):
         assert err.value.status == status
+
+
+async def test_redirects_are_not_followed(
+    session: ClientSession, socket_enabled: None
+) -> None:
+    """The token goes to the configured host only: a redirect is an error."""
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        if request.path == "/api/sms":
+            raise web.HTTPFound("/elsewhere")
+        return web.json_response({"message_id": "a906cff7719bd889"})
+
+    async with raw_server(handler, "/api/sms", "/elsewhere") as url:
+        with pytest.raises(ActioResponseError) as err:
+            await ActioClient(session, TOKEN, base_url=url).send_sms(
+                SENDER, "48600100200", "x"
+            )
+    assert str(err.value) == "Unexpected status 302"
+    assert seen == ["/api/sms"]
