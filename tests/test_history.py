@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
@@ -44,6 +46,25 @@ def inbound(body: str) -> InboundMessage:
     return InboundMessage("48600100200", SENDER, body, now_iso())
 
 
+@asynccontextmanager
+async def restarted(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> AsyncIterator[HomeAssistant]:
+    """A second Home Assistant on the same config dir, with the entry set up."""
+    async with async_test_home_assistant(config_dir=hass.config.config_dir) as new:
+        new.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        MockConfigEntry(
+            domain=DOMAIN,
+            entry_id=entry.entry_id,
+            unique_id=SENDER,
+            title=SENDER,
+            data=dict(entry.data),
+        ).add_to_hass(new)
+        assert await async_setup_component(new, DOMAIN, {})
+        await new.async_block_till_done()
+        yield new
+
+
 async def test_delivery_after_restart(
     hass: HomeAssistant, simulator: Sim, hass_storage: dict[str, Any], aiohttp_client
 ) -> None:
@@ -68,17 +89,7 @@ async def test_delivery_after_restart(
     await hass.async_block_till_done()
     await hass.async_stop(force=True)  # the final write flushes the delayed save
 
-    async with async_test_home_assistant(config_dir=hass.config.config_dir) as hass2:
-        hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-        MockConfigEntry(
-            domain=DOMAIN,
-            entry_id=entry.entry_id,
-            unique_id=SENDER,
-            title=SENDER,
-            data=dict(entry.data),
-        ).add_to_hass(hass2)
-        assert await async_setup_component(hass2, DOMAIN, {})
-        await hass2.async_block_till_done()
+    async with restarted(hass, entry) as hass2:
         # Counters and sensors came back.
         assert hass2.states.get(SENT_COUNT).state == "1"
         assert hass2.states.get(RECEIVED_COUNT).state == "1"
@@ -118,17 +129,7 @@ async def test_delivery_after_restart(
         await hass2.async_stop(force=True)
 
     # And the last delivery comes back after a second restart.
-    async with async_test_home_assistant(config_dir=hass.config.config_dir) as hass3:
-        hass3.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-        MockConfigEntry(
-            domain=DOMAIN,
-            entry_id=entry.entry_id,
-            unique_id=SENDER,
-            title=SENDER,
-            data=dict(entry.data),
-        ).add_to_hass(hass3)
-        assert await async_setup_component(hass3, DOMAIN, {})
-        await hass3.async_block_till_done()
+    async with restarted(hass, entry) as hass3:
         state = hass3.states.get(LAST_STATUS)
         assert state.state == "delivered"
         assert state.attributes["recipient"] == "48600100200"
