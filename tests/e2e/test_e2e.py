@@ -359,6 +359,9 @@ async def test_event_entity_automation_and_restarts(
                     ],
                 },
             )
+        # Saving reloads the automations in the background: wait for both.
+        for name in ("naive", "guarded"):
+            await wait_state(api, f"automation.sms_{name}", "on", timeout=30)
         async with session.post(
             f"{stack.sim_url}/_sim/inbound",
             json={"from": "48600100205", "body": "Raz"},
