@@ -45,9 +45,6 @@ ATTR_LIMIT: Final = "limit"
 SERVICE_SEND_MESSAGE: Final = "send_message"
 SERVICE_GET_MESSAGES: Final = "get_messages"
 
-STATUS_PENDING: Final = "pending"
-STATUS_DELIVERED: Final = "delivered"
-STATUS_ERROR: Final = "error"
 
 API_TIMEOUT: Final = 15.0
 MAX_WEBHOOK_BYTES: Final = 64 * 1024

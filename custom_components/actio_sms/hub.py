@@ -91,7 +91,9 @@ class EntryHub:
     hass: HomeAssistant
     entry_id: str
     log: MessageLog
-    _loaded: asyncio.Future[None] | None = None
+    loaded: bool = False
+    """Whether the stored log has been read (once; appending before would lose it)."""
+    _load_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _changes: set[Change] = field(default_factory=set)
     _sensor_debouncer: Debouncer[None] = field(init=False)
 
@@ -108,23 +110,11 @@ class EntryHub:
         )
 
     async def async_load(self) -> None:
-        """Load the stored log once; later calls wait for that same load."""
-        if self._loaded is None:
-            self._loaded = self.hass.loop.create_future()
-            try:
+        """Load the stored log once; a concurrent caller waits for that load."""
+        async with self._load_lock:
+            if not self.loaded:
                 await self.log.async_load()
-            except BaseException as err:
-                self._loaded.set_exception(err)
-                self._loaded = None
-                raise
-            self._loaded.set_result(None)
-        elif not self._loaded.done():
-            await asyncio.shield(self._loaded)
-
-    @property
-    def loaded(self) -> bool:
-        """Whether the stored log has been read."""
-        return self._loaded is not None and self._loaded.done()
+                self.loaded = True
 
     @callback
     def async_handle_inbound(self, message: InboundMessage, *, fire: bool) -> None:

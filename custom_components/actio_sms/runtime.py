@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     ConfigEntryError,
@@ -27,7 +27,6 @@ from .const import (
 )
 from .history import MessageLog
 from .hub import EntryHub, async_get_hub
-from .models import SendOutcome
 from .repairs import async_delete_invalid_sender_issue, async_raise_invalid_sender_issue
 from .settings import ActioSettings
 
@@ -61,13 +60,6 @@ class ActioRuntimeData:
     def log(self) -> MessageLog:
         """The entry's message log (owned by its hub, which outlives loads)."""
         return self.hub.log
-
-    @callback
-    def async_record_sent(
-        self, outcomes: list[SendOutcome], body: str, sent_at: str
-    ) -> None:
-        """Log what ACTIO accepted."""
-        self.hub.async_record_sent(outcomes, body, sent_at)
 
 
 async def async_create_runtime(

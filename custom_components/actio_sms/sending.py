@@ -227,7 +227,7 @@ async def async_send(
         "Sending %s part(s) to %s: %s", batch.parts, batch.numbers, batch.message
     )
     await batch.async_run()
-    runtime.async_record_sent(batch.sent, message, now_iso())
+    runtime.hub.async_record_sent(batch.sent, message, now_iso())
     if not batch.errors:
         return batch.sent
     runtime.last_error = str(next(iter(batch.errors.values())))

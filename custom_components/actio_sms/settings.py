@@ -9,7 +9,6 @@ from homeassistant.config_entries import ConfigEntry
 
 from .api import ApiMode
 from .const import (
-    CONF_ALLOWED_SOURCES,
     CONF_API_MODE,
     CONF_BULK,
     CONF_CONCURRENCY,
@@ -30,7 +29,6 @@ class ActioSettings:
     bulk: bool
     concurrency: int
     encoding: Encoding
-    allowed_sources: bool
     default_recipients: tuple[str, ...]
 
     @classmethod
@@ -45,6 +43,5 @@ class ActioSettings:
             bulk=mode is ApiMode.SMS and bool(options.get(CONF_BULK)),
             concurrency=max(1, int(options.get(CONF_CONCURRENCY, DEFAULT_CONCURRENCY))),
             encoding=Encoding(options.get(CONF_ENCODING, Encoding.UCS2)),
-            allowed_sources=bool(options.get(CONF_ALLOWED_SOURCES)),
             default_recipients=tuple(options.get(CONF_DEFAULT_RECIPIENTS, ())),
         )
