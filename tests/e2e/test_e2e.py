@@ -32,6 +32,30 @@ async def next_event(
             return dict(message["event"])
 
 
+EVENT_TYPES = ("actio_sms_message_received", "actio_sms_delivery_status")
+
+
+async def subscribed(
+    api: HassApi, *event_types: str
+) -> aiohttp.ClientWebSocketResponse:
+    """A WebSocket subscribed to ``event_types``."""
+    ws = await api.ws()
+    for number, event_type in enumerate(event_types, start=10):
+        await ws.send_json(
+            {"id": number, "type": "subscribe_events", "event_type": event_type}
+        )
+        assert (await ws.receive_json())["success"]
+    return ws
+
+
+async def sim_post(
+    session: aiohttp.ClientSession, stack: Stack, what: str, payload: dict[str, Any]
+) -> None:
+    """Have the simulator post an inbound SMS or a report; HA must answer 200."""
+    async with session.post(f"{stack.sim_url}/_sim/{what}", json=payload) as resp:
+        assert (await resp.json())["webhook_status"] == 200
+
+
 async def wait_state(
     api: HassApi, entity_id: str, value: str, timeout: float = 5
 ) -> dict[str, Any]:
@@ -103,28 +127,13 @@ async def test_full_journey(stack: Stack, socket_enabled: None) -> None:
             assert (await resp.json())[-1]["recipient"] == "48600100202"
 
         # Inbound through the simulator reaches a WebSocket subscriber and the sensor.
-        ws = await api.ws()
-        await ws.send_json(
-            {
-                "id": 10,
-                "type": "subscribe_events",
-                "event_type": "actio_sms_message_received",
-            }
+        ws = await subscribed(api, *EVENT_TYPES)
+        await sim_post(
+            session,
+            stack,
+            "inbound",
+            {"from": "48600100200", "body": "Ile stopni w domu?"},
         )
-        assert (await ws.receive_json())["success"]
-        await ws.send_json(
-            {
-                "id": 11,
-                "type": "subscribe_events",
-                "event_type": "actio_sms_delivery_status",
-            }
-        )
-        assert (await ws.receive_json())["success"]
-        async with session.post(
-            f"{stack.sim_url}/_sim/inbound",
-            json={"from": "48600100200", "body": "Ile stopni w domu?"},
-        ) as resp:
-            assert (await resp.json())["webhook_status"] == 200
         event = await next_event(ws)
         assert event["event_type"] == "actio_sms_message_received"
         assert event["data"]["from"] == "48600100200"
@@ -132,11 +141,12 @@ async def test_full_journey(stack: Stack, socket_enabled: None) -> None:
         await wait_state(api, LAST_RECEIVED, "Ile stopni w domu?")
 
         # A delivery report carries the recipient and the text.
-        async with session.post(
-            f"{stack.sim_url}/_sim/deliver",
-            json={"message_id": messages[0]["message_id"], "status": "DELIVERED"},
-        ) as resp:
-            assert (await resp.json())["webhook_status"] == 200
+        await sim_post(
+            session,
+            stack,
+            "deliver",
+            {"message_id": messages[0]["message_id"], "status": "DELIVERED"},
+        )
         event = await next_event(ws)
         assert event["event_type"] == "actio_sms_delivery_status"
         assert event["data"]["recipient"] == "48600100200"
@@ -162,11 +172,12 @@ async def test_full_journey(stack: Stack, socket_enabled: None) -> None:
         assert by_id[messages[0]["message_id"]]["status"] == "delivered"
         assert by_id[messages[1]["message_id"]]["status"] == "pending"
         # And a report for a message sent before the restart still matches it.
-        async with session.post(
-            f"{stack.sim_url}/_sim/deliver",
-            json={"message_id": messages[1]["message_id"], "status": "ERROR"},
-        ) as resp:
-            assert (await resp.json())["webhook_status"] == 200
+        await sim_post(
+            session,
+            stack,
+            "deliver",
+            {"message_id": messages[1]["message_id"], "status": "ERROR"},
+        )
         state = await wait_state(api, LAST_STATUS, "error")
         assert state["attributes"]["recipient"] == "48600100201"
 
@@ -278,24 +289,19 @@ async def test_restart_with_api_down_loses_nothing(
         while (entry := (await api.entries())[0])["state"] != "setup_retry":
             assert time.monotonic() < deadline, entry
             await asyncio.sleep(0.2)
-        ws = await api.ws()
-        for number, event_type in enumerate(
-            ("actio_sms_message_received", "actio_sms_delivery_status"), start=20
-        ):
-            await ws.send_json(
-                {"id": number, "type": "subscribe_events", "event_type": event_type}
-            )
-            assert (await ws.receive_json())["success"]
-        async with session.post(
-            f"{stack.sim_url}/_sim/inbound",
-            json={"from": "48600100204", "body": "Gdy API nie działa"},
-        ) as resp:
-            assert (await resp.json())["webhook_status"] == 200
-        async with session.post(
-            f"{stack.sim_url}/_sim/deliver",
-            json={"message_id": sent["message_id"], "status": "DELIVERED"},
-        ) as resp:
-            assert (await resp.json())["webhook_status"] == 200
+        ws = await subscribed(api, *EVENT_TYPES)
+        await sim_post(
+            session,
+            stack,
+            "inbound",
+            {"from": "48600100204", "body": "Gdy API nie działa"},
+        )
+        await sim_post(
+            session,
+            stack,
+            "deliver",
+            {"message_id": sent["message_id"], "status": "DELIVERED"},
+        )
         events = [await next_event(ws), await next_event(ws)]
         await ws.close()
         assert [e["event_type"] for e in events] == [
@@ -362,11 +368,9 @@ async def test_event_entity_automation_and_restarts(
         # Saving reloads the automations in the background: wait for both.
         for name in ("naive", "guarded"):
             await wait_state(api, f"automation.sms_{name}", "on", timeout=30)
-        async with session.post(
-            f"{stack.sim_url}/_sim/inbound",
-            json={"from": "48600100205", "body": "Raz"},
-        ) as resp:
-            assert (await resp.json())["webhook_status"] == 200
+        await sim_post(
+            session, stack, "inbound", {"from": "48600100205", "body": "Raz"}
+        )
         await wait_state(api, "counter.guarded_runs", "1", timeout=10)
         naive_before = await runs(api, "naive_runs")
 
@@ -382,11 +386,9 @@ async def test_event_entity_automation_and_restarts(
         await asyncio.sleep(2)  # let any automation triggered by the start run
         assert await runs(api, "guarded_runs") == 1
         naive_after = await runs(api, "naive_runs")
-        async with session.post(
-            f"{stack.sim_url}/_sim/inbound",
-            json={"from": "48600100205", "body": "Dwa"},
-        ) as resp:
-            assert (await resp.json())["webhook_status"] == 200
+        await sim_post(
+            session, stack, "inbound", {"from": "48600100205", "body": "Dwa"}
+        )
         await wait_state(api, "counter.guarded_runs", "2", timeout=10)
     # Recorded for the README: how often the unguarded trigger fired on its own.
     (ARTIFACTS / "event_entity_restart.txt").write_text(
