@@ -44,6 +44,10 @@ async def async_setup_entry(
 class ActioMessageEvent(ActioEntity, EventEntity):
     """Fires for every inbound SMS."""
 
+    # Numbers are personal data, and with them every state would need its own
+    # attributes row; the recorded bus event already keeps who wrote.
+    _unrecorded_attributes = frozenset({"body", "from", "to"})
+
     async def async_added_to_hass(self) -> None:
         """Follow inbound messages."""
         self.async_on_remove(
@@ -63,6 +67,8 @@ class ActioMessageEvent(ActioEntity, EventEntity):
 
 class ActioDeliveryEvent(ActioEntity, EventEntity):
     """Fires for every delivery report."""
+
+    _unrecorded_attributes = frozenset({"body", "recipient", "message_id"})
 
     async def async_added_to_hass(self) -> None:
         """Follow delivery reports."""

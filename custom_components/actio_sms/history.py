@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from datetime import timedelta
-from typing import Final, TypedDict
+from typing import Any, Final, NotRequired, TypedDict
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
+from .journal import Journal
 from .models import (
     DeliveryReport,
     DeliveryStatus,
@@ -19,14 +21,20 @@ from .models import (
     LoggedReport,
     ReceivedRecord,
     Record,
+    ReportedStatus,
     SendOutcome,
     SentRecord,
 )
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 10.0
+"""Seconds between snapshots; the journal keeps what came in between."""
 UNKNOWN_REPORTS_KEPT: Final = 1000
 COUNTERS: Final = ("received", "sent", "delivered", "failed")
+_REPORTED: Final[dict[str, ReportedStatus]] = {
+    DeliveryStatus.DELIVERED: DeliveryStatus.DELIVERED,
+    DeliveryStatus.ERROR: DeliveryStatus.ERROR,
+}
 
 
 class StoredLog(TypedDict):
@@ -37,6 +45,8 @@ class StoredLog(TypedDict):
     last_sent: LastSent | None
     last_delivery: LoggedReport | None
     records: list[Record]
+    seq: NotRequired[int]
+    """The last journal line this snapshot holds."""
 
 
 _second_cache: tuple[int, str] = (0, "")
@@ -64,8 +74,16 @@ class MessageLog:
     ) -> None:
         """Create an empty log; call async_load before use."""
         self._store: Store[StoredLog] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
+            hass,
+            STORAGE_VERSION,
+            f"{DOMAIN}.{entry_id}",
+            private=True,
+            atomic_writes=True,
         )
+        self._journal = Journal(hass, entry_id)
+        self._snapshot_seq: int | None = None
+        self.written: asyncio.Future[None] | None = None
+        """Done once the last change is in the journal on disk."""
         self.max_size = max_size
         self.max_age = timedelta(days=max_days)
         self.records: deque[Record] = deque()
@@ -78,20 +96,55 @@ class MessageLog:
         self._save_pending = False
 
     async def async_load(self) -> None:
-        """Load the saved log (file I/O runs in the executor)."""
+        """Load the snapshot, then replay the journal written after it."""
         data = await self._store.async_load()
-        if data is None:
-            return
-        # Tolerant of older or hand-edited files: every key may be missing.
-        counters = data.get("counters", {})
-        for key in COUNTERS:
-            self.counters[key] = int(counters.get(key, 0))
-        self.last_received = data.get("last_received")
-        self.last_sent = data.get("last_sent")
-        self.last_delivery = data.get("last_delivery")
-        for record in data.get("records", []):
-            self._append(record)
+        seq = 0
+        if data is not None:
+            # Tolerant of older or hand-edited files: every key may be missing.
+            counters = data.get("counters", {})
+            for key in COUNTERS:
+                self.counters[key] = int(counters.get(key, 0))
+            self.last_received = data.get("last_received")
+            self.last_sent = data.get("last_sent")
+            self.last_delivery = data.get("last_delivery")
+            for record in data.get("records", []):
+                self._append(record)
+            seq = int(data.get("seq", 0))
+        self._journal.seq = seq
+        replayed = 0
+        for entry in await self._journal.async_read(after=seq):
+            try:
+                self._replay(entry)
+            except KeyError, TypeError, ValueError:
+                LOGGER.warning("Skipped an unreadable entry of the message journal")
+            else:
+                replayed += 1
+        if replayed:
+            LOGGER.info("Recovered %s message log change(s) from the journal", replayed)
+            self._schedule_save()
         self._prune()
+
+    def _replay(self, entry: dict[str, Any]) -> None:
+        match entry["op"]:
+            case "received":
+                self._add_received(entry["record"])
+            case "delivery":
+                self._apply_delivery(
+                    str(entry["message_id"]),
+                    _REPORTED[entry["status"]],
+                    str(entry["at"]),
+                )
+            case "sent":
+                self._add_sent(
+                    [
+                        SendOutcome(str(r), str(i), int(n))
+                        for r, i, n in entry["outcomes"]
+                    ],
+                    str(entry["body"]),
+                    str(entry["sent_at"]),
+                )
+            case _:
+                raise ValueError(entry["op"])
 
     @callback
     def set_bounds(self, max_size: int, max_days: int) -> None:
@@ -133,15 +186,30 @@ class MessageLog:
             "body": message.body,
             "received_at": message.received_at,
         }
+        self._add_received(record)
+        self.written = self._journal.append({"op": "received", "record": record})
+        return record
+
+    def _add_received(self, record: ReceivedRecord) -> None:
         self._append(record)
         self.counters["received"] += 1
         self.last_received = record
         self._schedule_save()
-        return record
 
     @callback
     def add_sent(self, outcomes: list[SendOutcome], body: str, sent_at: str) -> None:
         """Log the SMS ACTIO accepted (one record per recipient)."""
+        self._add_sent(outcomes, body, sent_at)
+        self.written = self._journal.append(
+            {
+                "op": "sent",
+                "outcomes": [[o.recipient, o.message_id, o.parts] for o in outcomes],
+                "body": body,
+                "sent_at": sent_at,
+            }
+        )
+
+    def _add_sent(self, outcomes: list[SendOutcome], body: str, sent_at: str) -> None:
         for outcome in outcomes:
             self._append(
                 {
@@ -172,6 +240,21 @@ class MessageLog:
         count again.
         """
         at = now_iso()
+        logged = self._apply_delivery(report.message_id, report.status, at)
+        self.written = self._journal.append(
+            {
+                "op": "delivery",
+                "message_id": report.message_id,
+                "status": str(report.status),
+                "at": at,
+            }
+        )
+        return logged
+
+    def _apply_delivery(
+        self, message_id: str, status: ReportedStatus, at: str
+    ) -> LoggedReport:
+        report = DeliveryReport(message_id, status)
         sent = self._by_id.get(report.message_id)
         previous = (
             sent["status"] if sent else self._unknown_reports.get(report.message_id)
@@ -225,6 +308,11 @@ class MessageLog:
 
     @callback
     def _data_to_save(self) -> StoredLog:
+        # Called as the Store writes, after its previous write finished: the
+        # journal lines that snapshot held are no longer needed.
+        if self._snapshot_seq is not None:
+            self._journal.drop_upto(self._snapshot_seq)
+        self._snapshot_seq = self._journal.seq
         self._save_pending = False
         self._prune()
         return {
@@ -233,16 +321,20 @@ class MessageLog:
             "last_sent": self.last_sent,
             "last_delivery": self.last_delivery,
             "records": list(self.records),
+            "seq": self._journal.seq,
         }
 
     async def async_flush(self) -> None:
         """Write now if a save is pending (on unload)."""
         if self._save_pending:
-            await self._store.async_save(self._data_to_save())
+            data = self._data_to_save()
+            await self._store.async_save(data)
+            self._journal.drop_upto(data["seq"])
 
     async def async_remove(self) -> None:
-        """Delete the stored file (entry removed)."""
+        """Delete the stored file and the journal (entry removed)."""
         await self._store.async_remove()
+        await self._journal.async_remove()
 
 
 def _timestamp(record: Record) -> str:

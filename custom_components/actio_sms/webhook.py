@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from http import HTTPStatus
 import json
 from typing import Any, Final
@@ -23,10 +24,12 @@ from .api import loads_tolerant, parse_message_id
 from .const import CONF_ALLOWED_SOURCES, DOMAIN, LOGGER, MAX_WEBHOOK_BYTES
 from .history import now_iso
 from .hub import DATA_ACTIO, async_get_hub
+from .journal import JournalWriteError
 from .models import DeliveryReport, DeliveryStatus, InboundMessage, ReportedStatus
 from .phone import display_sender
 
 _MAX_FIELD: Final = 64
+_OK_BODY: Final = b'{"status":"ok"}'
 
 
 class InvalidPayloadError(ValueError):
@@ -62,23 +65,6 @@ def _upper(value: Any) -> str:
     return value.strip().upper()
 
 
-MESSAGE_SCHEMA: Final = vol.Schema(
-    {
-        vol.Required("type"): str,
-        vol.Required("from"): _sender,
-        vol.Required("to"): _phone,
-        vol.Required("body"): str,
-    },
-    extra=vol.ALLOW_EXTRA,
-)
-NOTIFICATION_SCHEMA: Final = vol.Schema(
-    {
-        vol.Required("type"): str,
-        vol.Required("message_id"): _message_id,
-        vol.Required("status"): vol.All(_upper, vol.In(["DELIVERED", "ERROR"])),
-    },
-    extra=vol.ALLOW_EXTRA,
-)
 TELNYX_RECEIVED_SCHEMA: Final = vol.Schema(
     {
         vol.Required("text"): str,
@@ -93,6 +79,10 @@ TELNYX_RECEIVED_SCHEMA: Final = vol.Schema(
     },
     extra=vol.ALLOW_EXTRA,
 )
+_ACTIO_STATUS: Final[dict[str, ReportedStatus]] = {
+    "DELIVERED": DeliveryStatus.DELIVERED,
+    "ERROR": DeliveryStatus.ERROR,
+}
 TELNYX_STATUS: Final[dict[str, ReportedStatus]] = {
     "delivered": DeliveryStatus.DELIVERED,
     "sending_failed": DeliveryStatus.ERROR,
@@ -130,17 +120,8 @@ def parse_payload(data: Any) -> InboundMessage | DeliveryReport:
     try:
         if "type" in data:
             kind = _upper(data["type"])
-            if kind == "MESSAGE":
-                msg = MESSAGE_SCHEMA(data)
-                return InboundMessage(msg["from"], msg["to"], msg["body"], now_iso())
-            if kind == "NOTIFICATION":
-                note = NOTIFICATION_SCHEMA(data)
-                return DeliveryReport(
-                    note["message_id"],
-                    DeliveryStatus.DELIVERED
-                    if note["status"] == "DELIVERED"
-                    else DeliveryStatus.ERROR,
-                )
+            if (record := _parse_actio(kind, data)) is not None:
+                return record
             raise InvalidPayloadError("unknown type")
         envelope = data.get("data")
         if isinstance(envelope, dict) and isinstance(envelope.get("payload"), dict):
@@ -148,6 +129,24 @@ def parse_payload(data: Any) -> InboundMessage | DeliveryReport:
     except vol.Invalid as err:
         raise InvalidPayloadError(str(err)) from err
     raise InvalidPayloadError("unknown format")
+
+
+def _parse_actio(
+    kind: str, data: dict[str, Any]
+) -> InboundMessage | DeliveryReport | None:
+    """ACTIO's own two formats, checked by hand: the hot path, cheaper than a schema."""
+    if kind == "MESSAGE":
+        if not isinstance(body := data.get("body"), str):
+            raise vol.Invalid("expected a string for body")
+        return InboundMessage(
+            _sender(data.get("from")), _phone(data.get("to")), body, now_iso()
+        )
+    if kind == "NOTIFICATION":
+        message_id = _message_id(data.get("message_id"))
+        if (status := _ACTIO_STATUS.get(_upper(data.get("status")))) is None:
+            raise vol.Invalid("expected DELIVERED or ERROR")
+        return DeliveryReport(message_id, status)
+    return None
 
 
 def _parse_telnyx(
@@ -237,9 +236,13 @@ async def async_handle_webhook(
         hub.async_handle_inbound(record, fire=fire)
     else:
         hub.async_handle_delivery(record, fire=fire)
-    return web.Response(
-        status=HTTPStatus.OK, text='{"status":"ok"}', content_type="application/json"
-    )
+    # 200 means kept: answer once the journal line is written.
+    if (written := hub.log.written) is not None:
+        try:
+            await asyncio.shield(written)
+        except JournalWriteError:
+            return _error(HTTPStatus.SERVICE_UNAVAILABLE, "not stored")
+    return web.Response(body=_OK_BODY, content_type="application/json")
 
 
 @callback

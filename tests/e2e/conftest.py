@@ -31,10 +31,15 @@ class Stack:
     token: str = ""
     webhook_url: str = ""
 
-    def restart_hass(self) -> float:
-        """Stop HA gracefully and start it again; return the seconds it took."""
+    def restart_hass(self, *, kill: bool = False) -> float:
+        """Stop HA (gracefully, or SIGKILL) and start it again; return the seconds."""
         started = time.monotonic()
-        assert self.hass.stop() == 0, self.hass.log.read_text(encoding="utf-8")[-3000:]
+        if kill:
+            self.hass.proc.kill()
+            self.hass.stop()
+        else:
+            log = self.hass.log.read_text(encoding="utf-8")[-3000:]
+            assert self.hass.stop() == 0, log
         self.hass = start_hass(self.config_dir, self.config_dir / "hass.log")
         wait_sync(f"{self.base}/manifest.json", self.hass)
         return time.monotonic() - started

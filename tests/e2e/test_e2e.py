@@ -12,7 +12,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from devtools.hass import DEMO_PASSWORD, DEMO_USER, HassApi, onboard, set_sim_webhook
+from devtools.hass import (
+    DEMO_PASSWORD,
+    DEMO_SENDER,
+    DEMO_USER,
+    HassApi,
+    onboard,
+    set_sim_webhook,
+)
 
 from .conftest import ARTIFACTS, Stack
 
@@ -329,6 +336,42 @@ async def test_restart_with_api_down_loses_nothing(
 
 
 EVENT_RECEIVED = "event.actio_sms_48732129000_message_received"
+
+
+async def test_kill_9_after_a_burst_loses_nothing_answered(
+    stack: Stack, socket_enabled: None
+) -> None:
+    """SIGKILL right after 200 posts were answered: all 200 are there after."""
+    if not stack.token:
+        # Run alone: HA's own stores (users, entries) save with a delay; a
+        # kill right after onboarding would lose HA's data, not ours.
+        async with aiohttp.ClientSession() as session:
+            await ensure_entry(stack, session)
+        stack.restart_hass()
+    async with aiohttp.ClientSession() as session:
+        api = await ensure_entry(stack, session)
+        await api.wait_loaded()
+        url = stack.webhook_url
+        bodies = [f"Przed kill -9 {n}" for n in range(200)]
+
+        async def post(body: str) -> int:
+            payload = {"type": "MESSAGE", "from": "48600100205", "to": DEMO_SENDER}
+            async with session.post(url, json=payload | {"body": body}) as resp:
+                return resp.status
+
+        statuses = await asyncio.gather(*(post(body) for body in bodies))
+        assert set(statuses) == {200}
+
+    stack.restart_hass(kill=True)
+    async with aiohttp.ClientSession() as session:
+        api = HassApi(stack.base, stack.token, session)
+        await api.wait_loaded()
+        response = await api.post(
+            "/api/services/actio_sms/get_messages?return_response",
+            {"number": "48600100205", "limit": 500},
+        )
+        kept = [m["body"] for m in response["service_response"]["messages"]]
+        assert sorted(kept) == sorted(bodies)
 
 
 async def runs(api: HassApi, counter: str) -> int:
