@@ -14,11 +14,15 @@ from custom_components.actio_sms.const import (
     CONF_BULK,
     CONF_CLOUDHOOK,
     CONF_CONCURRENCY,
+    CONF_DAILY_LIMIT,
     CONF_DEFAULT_RECIPIENTS,
+    CONF_DUPLICATE_WINDOW,
     CONF_ENCODING,
     CONF_HISTORY_DAYS,
     CONF_HISTORY_SIZE,
+    CONF_MAX_PARTS,
     CONF_NUMBER,
+    CONF_PRICE_PER_PART,
     CONF_SENDER,
     CONF_TOKEN,
     DOMAIN,
@@ -327,6 +331,10 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_ALLOWED_SOURCES: True,
         CONF_HISTORY_SIZE: 500.0,
         CONF_HISTORY_DAYS: 7.0,
+        CONF_DAILY_LIMIT: 50.0,
+        CONF_DUPLICATE_WINDOW: 0.0,
+        CONF_MAX_PARTS: 4.0,
+        CONF_PRICE_PER_PART: 0.09,
     }
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], options
@@ -348,9 +356,16 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_ALLOWED_SOURCES: True,
         CONF_HISTORY_SIZE: 500,
         CONF_HISTORY_DAYS: 7,
+        CONF_DAILY_LIMIT: 50,
+        CONF_DUPLICATE_WINDOW: 0,
+        CONF_MAX_PARTS: 4,
+        CONF_PRICE_PER_PART: 0.09,
     }
     # The entry reloaded with the new options.
-    assert init_integration.runtime_data.settings.concurrency == 8
+    settings = init_integration.runtime_data.settings
+    assert settings.concurrency == 8
+    assert (settings.daily_limit, settings.duplicate_window) == (50, 0)
+    assert (settings.max_parts, settings.price_per_part) == (4, 0.09)
     assert (
         hass.states.get("notify.actio_sms_48732129000_default_recipients") is not None
     )

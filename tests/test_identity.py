@@ -39,9 +39,9 @@ async def test_reconfigure_to_new_number_keeps_entities_and_devices(
     simulator.state.tokens[TOKEN].senders.append(NEW_SENDER)
     entry = await setup_entry(actio_entry(simulator.url, recipients=FAMILY))
     entities_before, devices_before = registries(hass, entry)
-    # 2 event + 7 sensor + 2 recipient notify entities; the entry's device and
-    # one per recipient.
-    assert len(entities_before) == 11
+    # 2 event + 9 sensor (7 + parts today, remaining today) + 2 recipient
+    # notify entities; the entry's device and one per recipient.
+    assert len(entities_before) == 13
     assert len(devices_before) == 3
 
     result = await entry.start_reconfigure_flow(hass)
@@ -138,8 +138,8 @@ async def test_migration_from_number_keyed_ids(
         migrated = entity_registry.async_get(entity_id)
         assert migrated is not None
         assert migrated.unique_id == entry.entry_id + unique_id.removeprefix(SENDER)
-    # No second set of entities: 9 per entry + 1 recipient.
-    assert len(er.async_entries_for_config_entry(entity_registry, entry.entry_id)) == 10
+    # No second set of entities: 11 per entry + 1 recipient.
+    assert len(er.async_entries_for_config_entry(entity_registry, entry.entry_id)) == 12
     assert device_registry.async_get(main.id).identifiers == {(DOMAIN, entry.entry_id)}
     assert device_registry.async_get(mom_device.id).identifiers == {
         (DOMAIN, f"{entry.entry_id}_{mom.subentry_id}")

@@ -12,7 +12,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.actio_sms.const import (
     CONF_BULK,
     CONF_CONCURRENCY,
+    CONF_DAILY_LIMIT,
     CONF_DEFAULT_RECIPIENTS,
+    CONF_DUPLICATE_WINDOW,
     CONF_ENCODING,
     DOMAIN,
 )
@@ -44,6 +46,10 @@ async def legacy_notify(hass: HomeAssistant, **data: Any) -> None:
     await hass.services.async_call("notify", DOMAIN, data, blocking=True)
 
 
+# For tests of sending itself: hundreds of parts, the same text again on purpose.
+NO_GUARD = {CONF_DAILY_LIMIT: 0, CONF_DUPLICATE_WINDOW: 0}
+
+
 def numbers(count: int, start: int = 0) -> list[str]:
     return [f"48600{i:06d}" for i in range(start, start + count)]
 
@@ -63,7 +69,8 @@ async def test_send_message_response(
         "messages": [
             {"recipient": "48600100200", "message_id": ids["48600100200"], "parts": 2},
             {"recipient": "48600100201", "message_id": ids["48600100201"], "parts": 2},
-        ]
+        ],
+        "skipped": [],
     }
     await hass.async_block_till_done()
     state = hass.states.get(LAST_SENT)
@@ -138,7 +145,7 @@ async def test_gsm7(
     assert response["messages"][0]["parts"] == 1
 
 
-@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True, **NO_GUARD}])
 async def test_bulk_250(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
@@ -156,7 +163,7 @@ async def test_bulk_250(
     assert [m["parts"] for m in response["messages"]] == [1] * 250
 
 
-@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True, **NO_GUARD}])
 async def test_bulk_mixed_numbers(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
@@ -169,7 +176,7 @@ async def test_bulk_mixed_numbers(
     ]
 
 
-@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True, **NO_GUARD}])
 async def test_bulk_single_recipient_uses_sms(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
@@ -177,7 +184,7 @@ async def test_bulk_single_recipient_uses_sms(
     assert [r["path"] for r in simulator.requests] == ["/api/sms"]
 
 
-@pytest.mark.parametrize("entry_options", [{CONF_CONCURRENCY: 3}])
+@pytest.mark.parametrize("entry_options", [{CONF_CONCURRENCY: 3, **NO_GUARD}])
 async def test_single_sends_bounded(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
@@ -204,7 +211,9 @@ async def test_concurrency_bound_holds_across_actions(
     assert simulator.state.max_inflight == 2
 
 
-@pytest.mark.parametrize("entry_options", [{CONF_BULK: True, CONF_CONCURRENCY: 1}])
+@pytest.mark.parametrize(
+    "entry_options", [{CONF_BULK: True, CONF_CONCURRENCY: 1, **NO_GUARD}]
+)
 async def test_bulk_chunks_share_the_bound(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
@@ -283,7 +292,7 @@ async def test_rate_limit_without_retry_after(
     assert err.value.translation_placeholders == {"retry_after": "?"}
 
 
-@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True, **NO_GUARD}])
 async def test_bulk_stop_after_a_sent_chunk_names_every_unsent_number(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
@@ -306,7 +315,7 @@ async def test_bulk_stop_after_a_sent_chunk_names_every_unsent_number(
     )
 
 
-@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True, **NO_GUARD}])
 async def test_bulk_answer_missing_ids_fails_those_numbers(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
@@ -341,7 +350,7 @@ async def test_auth_error_stops_remaining_sends(
     assert len(simulator.requests) <= 4
 
 
-@pytest.mark.parametrize("entry_options", [{CONF_BULK: True}])
+@pytest.mark.parametrize("entry_options", [{CONF_BULK: True, **NO_GUARD}])
 async def test_bulk_rate_limit_stops_remaining_chunks(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:

@@ -61,6 +61,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
         .id
     )
     entry.async_on_unload(async_track_webhook_reachable(hass, entry))
+    entry.async_on_unload(
+        runtime.guard.async_track_new_day(runtime.hub.async_usage_changed)
+    )
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

@@ -51,16 +51,24 @@ from .const import (
     CONF_BULK,
     CONF_CLOUDHOOK,
     CONF_CONCURRENCY,
+    CONF_DAILY_LIMIT,
     CONF_DEFAULT_RECIPIENTS,
+    CONF_DUPLICATE_WINDOW,
     CONF_ENCODING,
     CONF_HISTORY_DAYS,
     CONF_HISTORY_SIZE,
+    CONF_MAX_PARTS,
     CONF_NUMBER,
+    CONF_PRICE_PER_PART,
     CONF_SENDER,
     CONF_TOKEN,
+    CURRENCY,
     DEFAULT_CONCURRENCY,
+    DEFAULT_DAILY_LIMIT,
+    DEFAULT_DUPLICATE_WINDOW,
     DEFAULT_HISTORY_DAYS,
     DEFAULT_HISTORY_SIZE,
+    DEFAULT_MAX_PARTS,
     DOMAIN,
     LOGGER,
     SUBENTRY_RECIPIENT,
@@ -322,7 +330,14 @@ class ActioOptionsFlow(OptionsFlow):
                     CONF_CONCURRENCY: int(user_input[CONF_CONCURRENCY]),
                     CONF_HISTORY_SIZE: int(user_input[CONF_HISTORY_SIZE]),
                     CONF_HISTORY_DAYS: int(user_input[CONF_HISTORY_DAYS]),
+                    CONF_DAILY_LIMIT: int(user_input[CONF_DAILY_LIMIT]),
+                    CONF_DUPLICATE_WINDOW: int(user_input[CONF_DUPLICATE_WINDOW]),
+                    CONF_MAX_PARTS: int(user_input[CONF_MAX_PARTS]),
                 }
+                if user_input.get(CONF_PRICE_PER_PART) is not None:
+                    options[CONF_PRICE_PER_PART] = float(
+                        user_input[CONF_PRICE_PER_PART]
+                    )
                 return self.async_create_entry(data=options)
         tcx = self.config_entry.data.get(CONF_API_MODE) == ApiMode.TCX
         fields: dict[vol.Marker, Any] = {}
@@ -355,6 +370,36 @@ class ActioOptionsFlow(OptionsFlow):
             ): NumberSelector(
                 NumberSelectorConfig(
                     min=1, max=3650, step=1, mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Required(CONF_DAILY_LIMIT, default=DEFAULT_DAILY_LIMIT): NumberSelector(
+                NumberSelectorConfig(
+                    min=0, max=1_000_000, step=1, mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Required(
+                CONF_DUPLICATE_WINDOW, default=DEFAULT_DUPLICATE_WINDOW
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    max=86400,
+                    step=1,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="s",
+                )
+            ),
+            vol.Required(CONF_MAX_PARTS, default=DEFAULT_MAX_PARTS): NumberSelector(
+                NumberSelectorConfig(
+                    min=1, max=100, step=1, mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Optional(CONF_PRICE_PER_PART): NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    max=100,
+                    step="any",
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement=CURRENCY,
                 )
             ),
         }

@@ -24,6 +24,10 @@ CONF_ENCODING: Final = "encoding"
 CONF_DEFAULT_RECIPIENTS: Final = "default_recipients"
 CONF_HISTORY_SIZE: Final = "history_size"
 CONF_HISTORY_DAYS: Final = "history_days"
+CONF_DAILY_LIMIT: Final = "daily_limit"
+CONF_DUPLICATE_WINDOW: Final = "duplicate_window"
+CONF_MAX_PARTS: Final = "max_parts"
+CONF_PRICE_PER_PART: Final = "price_per_part"
 
 CONF_NUMBER: Final = "number"
 SUBENTRY_RECIPIENT: Final = "recipient"
@@ -31,9 +35,16 @@ SUBENTRY_RECIPIENT: Final = "recipient"
 DEFAULT_CONCURRENCY: Final = 4
 DEFAULT_HISTORY_SIZE: Final = 1000
 DEFAULT_HISTORY_DAYS: Final = 30
+# Spend guard defaults: far above what a home sends, far below a runaway loop
+# (README, "Spend guard").
+DEFAULT_DAILY_LIMIT: Final = 200
+DEFAULT_DUPLICATE_WINDOW: Final = 60
+DEFAULT_MAX_PARTS: Final = 10
+CURRENCY: Final = "PLN"
 
 EVENT_MESSAGE_RECEIVED: Final = "actio_sms_message_received"
 EVENT_DELIVERY_STATUS: Final = "actio_sms_delivery_status"
+EVENT_LIMIT_REACHED: Final = "actio_sms_limit_reached"
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_MESSAGE: Final = "message"
@@ -51,3 +62,4 @@ MAX_WEBHOOK_BYTES: Final = 64 * 1024
 STATE_MAX_LENGTH: Final = 255
 ISSUE_WEBHOOK_UNREACHABLE: Final = "webhook_unreachable"
 ISSUE_INVALID_SENDER: Final = "invalid_sender"
+ISSUE_DAILY_LIMIT: Final = "daily_limit_reached"

@@ -72,6 +72,11 @@ async def async_get_config_entry_diagnostics(
                 "multi_path": runtime.client.multi_path,
             },
             "counters": dict(log.counters),
+            "spend_guard": {
+                "parts_today": log.parts_today(),
+                "parts_this_month": log.parts_this_month(),
+                "reserved": runtime.guard.reserved,
+            },
             "history": {
                 "records": len(log.records),
                 "max_size": log.max_size,

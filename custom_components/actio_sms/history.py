@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Final, NotRequired, TypedDict
 
@@ -37,6 +38,19 @@ _REPORTED: Final[dict[str, ReportedStatus]] = {
 }
 
 
+class Usage(TypedDict):
+    """SMS parts ACTIO accepted, today and this month (local calendar)."""
+
+    day: str
+    day_parts: int
+    month: str
+    month_parts: int
+
+
+def _empty_usage() -> Usage:
+    return {"day": "", "day_parts": 0, "month": "", "month_parts": 0}
+
+
 class StoredLog(TypedDict):
     """What the Store holds."""
 
@@ -45,6 +59,7 @@ class StoredLog(TypedDict):
     last_sent: LastSent | None
     last_delivery: LoggedReport | None
     records: list[Record]
+    usage: NotRequired[Usage]
     seq: NotRequired[int]
     """The last journal line this snapshot holds."""
 
@@ -93,6 +108,7 @@ class MessageLog:
         self.last_received: ReceivedRecord | None = None
         self.last_sent: LastSent | None = None
         self.last_delivery: LoggedReport | None = None
+        self.usage: Usage = _empty_usage()
         self._save_pending = False
 
     async def async_load(self) -> None:
@@ -109,6 +125,13 @@ class MessageLog:
             self.last_delivery = data.get("last_delivery")
             for record in data.get("records", []):
                 self._append(record)
+            stored: Mapping[str, Any] = data.get("usage") or {}
+            self.usage = {
+                "day": str(stored.get("day", "")),
+                "day_parts": int(stored.get("day_parts", 0)),
+                "month": str(stored.get("month", "")),
+                "month_parts": int(stored.get("month_parts", 0)),
+            }
             seq = int(data.get("seq", 0))
         self._journal.seq = seq
         replayed = 0
@@ -224,6 +247,7 @@ class MessageLog:
                 }
             )
         self.counters["sent"] += len(outcomes)
+        self._count_parts(sum(o.parts for o in outcomes), sent_at)
         self.last_sent = {
             "body": body,
             "recipients": [o.recipient for o in outcomes],
@@ -231,6 +255,27 @@ class MessageLog:
             "sent_at": sent_at,
         }
         self._schedule_save()
+
+    def _count_parts(self, parts: int, sent_at: str) -> None:
+        sent = dt_util.parse_datetime(sent_at) or dt_util.utcnow()
+        day = dt_util.as_local(sent).date().isoformat()
+        usage = self.usage
+        if usage["day"] != day:
+            usage["day"], usage["day_parts"] = day, 0
+        if usage["month"] != day[:7]:
+            usage["month"], usage["month_parts"] = day[:7], 0
+        usage["day_parts"] += parts
+        usage["month_parts"] += parts
+
+    def parts_today(self) -> int:
+        """SMS parts ACTIO accepted today (local time)."""
+        today = dt_util.now().date().isoformat()
+        return self.usage["day_parts"] if self.usage["day"] == today else 0
+
+    def parts_this_month(self) -> int:
+        """SMS parts ACTIO accepted this calendar month (local time)."""
+        month = dt_util.now().date().isoformat()[:7]
+        return self.usage["month_parts"] if self.usage["month"] == month else 0
 
     @callback
     def apply_delivery(self, report: DeliveryReport) -> LoggedReport:
@@ -321,6 +366,7 @@ class MessageLog:
             "last_sent": self.last_sent,
             "last_delivery": self.last_delivery,
             "records": list(self.records),
+            "usage": self.usage,
             "seq": self._journal.seq,
         }
 

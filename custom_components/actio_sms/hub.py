@@ -54,6 +54,8 @@ class Change(StrEnum):
     RECEIVED = "received"
     SENT = "sent"
     DELIVERY = "delivery"
+    USAGE = "usage"
+    """Parts used today and this month: on a send, and at local midnight."""
 
 
 def signal_received(entry_id: str) -> SignalType[ReceivedRecord]:
@@ -156,11 +158,16 @@ class EntryHub:
         """Log what ACTIO accepted."""
         if outcomes:
             self.log.add_sent(outcomes, body, sent_at)
-            self._async_changed(Change.SENT)
+            self._async_changed(Change.SENT, Change.USAGE)
 
     @callback
-    def _async_changed(self, change: Change) -> None:
-        self._changes.add(change)
+    def async_usage_changed(self) -> None:
+        """A new day or month began: usage sensors read again."""
+        self._async_changed(Change.USAGE)
+
+    @callback
+    def _async_changed(self, *changes: Change) -> None:
+        self._changes.update(changes)
         self._sensor_debouncer.async_schedule_call()
 
     @callback

@@ -118,7 +118,9 @@ class Journal:
         if drop_upto is not None:
             self._compact(drop_upto)
         if data:
-            with self._path.open("ab") as file:
+            # Private like the Store file: it holds message texts.
+            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "ab") as file:
                 file.write(data)
                 if fsync:
                     file.flush()
@@ -134,7 +136,9 @@ class Journal:
             self._path.unlink(missing_ok=True)
             return
         temp = self._path.with_suffix(".tmp")
-        temp.write_bytes(b"".join(keep))
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(b"".join(keep))
         temp.replace(self._path)
 
     async def async_remove(self) -> None:

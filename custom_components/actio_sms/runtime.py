@@ -25,6 +25,7 @@ from .const import (
     DEFAULT_HISTORY_SIZE,
     DOMAIN,
 )
+from .guard import SpendGuard
 from .history import MessageLog
 from .hub import EntryHub, async_get_hub
 from .repairs import async_delete_invalid_sender_issue, async_raise_invalid_sender_issue
@@ -42,6 +43,7 @@ class ActioRuntimeData:
     settings: ActioSettings
     client: ActioClient
     hub: EntryHub
+    guard: SpendGuard
     send_gate: asyncio.Semaphore = field(init=False)
     """Bounds the entry's requests to ACTIO, across all concurrent sends."""
     device_id: str | None = None
@@ -99,4 +101,6 @@ async def async_create_runtime(
         int(entry.options.get(CONF_HISTORY_SIZE, DEFAULT_HISTORY_SIZE)),
         int(entry.options.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS)),
     )
-    return ActioRuntimeData(hass, entry, settings, client, hub)
+    guard = SpendGuard(hass, entry.entry_id, entry.title, settings, hub.log)
+    guard.async_refresh_issue()
+    return ActioRuntimeData(hass, entry, settings, client, hub, guard)

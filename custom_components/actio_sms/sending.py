@@ -23,6 +23,7 @@ from .api import (
     format_field_errors,
 )
 from .const import DOMAIN, LOGGER
+from .guard import Skipped
 from .history import now_iso
 from .models import SendOutcome
 from .phone import (
@@ -210,26 +211,39 @@ class SendBatch:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What ACTIO accepted, and who was left out before sending."""
+
+    sent: list[SendOutcome]
+    skipped: list[Skipped]
+
+
 async def async_send(
     runtime: ActioRuntimeData, recipients: Iterable[str], message: str
-) -> list[SendOutcome]:
-    """Send ``message`` to every recipient; return what ACTIO accepted.
+) -> SendResult:
+    """Send ``message`` to every recipient the spend guard lets through.
 
     Raises when any recipient failed, after logging those that were sent.
     """
-    batch = SendBatch(
-        runtime,
-        message,
-        validate_recipients(recipients),
-        message_parts(runtime, message),
-    )
-    LOGGER.debug(
-        "Sending %s part(s) to %s: %s", batch.parts, batch.numbers, batch.message
-    )
-    await batch.async_run()
-    runtime.hub.async_record_sent(batch.sent, message, now_iso())
+    numbers = validate_recipients(recipients)
+    parts = message_parts(runtime, message)
+    guard = runtime.guard
+    guard.check_size(parts)
+    numbers, skipped = guard.split_duplicates(numbers, message)
+    if not numbers:
+        return SendResult([], skipped)
+    # Refused whole here, before any request, if the parts would cross the cap.
+    reservation = guard.reserve(numbers, message, parts)
+    batch = SendBatch(runtime, message, numbers, parts)
+    LOGGER.debug("Sending %s part(s) to %s: %s", parts, numbers, message)
+    try:
+        await batch.async_run()
+    finally:
+        runtime.hub.async_record_sent(batch.sent, message, now_iso())
+        guard.release(reservation, batch.sent)
     if not batch.errors:
-        return batch.sent
+        return SendResult(batch.sent, skipped)
     runtime.last_error = str(next(iter(batch.errors.values())))
     if isinstance(batch.stopped_by, ActioAuthError):
         runtime.entry.async_start_reauth(runtime.hass)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -16,13 +17,15 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
-from .const import STATE_MAX_LENGTH
+from .const import CURRENCY, STATE_MAX_LENGTH
 from .entity import ActioEntity
 from .history import MessageLog
 from .hub import Change, signal_changed
 from .models import DeliveryStatus
-from .runtime import ActioConfigEntry
+from .runtime import ActioConfigEntry, ActioRuntimeData
+from .settings import ActioSettings
 
 PARALLEL_UPDATES = 0
 
@@ -35,13 +38,19 @@ def _last(log: MessageLog, which: str) -> Mapping[str, Any]:
     return getattr(log, which) or {}
 
 
+def _month_start() -> datetime:
+    return dt_util.start_of_local_day().replace(day=1)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ActioSensorEntityDescription(SensorEntityDescription):
     """A sensor computed from the message log."""
 
     change: Change
-    value_fn: Callable[[MessageLog], str | int | None]
+    value_fn: Callable[[ActioRuntimeData], str | int | float | None]
     attributes_fn: Callable[[MessageLog], dict[str, Any]] | None = None
+    exists_fn: Callable[[ActioSettings], bool] = lambda _: True
+    last_reset_fn: Callable[[], datetime] | None = None
 
 
 SENSORS: tuple[ActioSensorEntityDescription, ...] = (
@@ -49,7 +58,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         key="last_received",
         translation_key="last_received",
         change=Change.RECEIVED,
-        value_fn=lambda log: _truncate(_last(log, "last_received").get("body")),
+        value_fn=lambda rt: _truncate(_last(rt.log, "last_received").get("body")),
         attributes_fn=lambda log: {
             key: _last(log, "last_received").get(key)
             for key in ("from", "to", "body", "received_at")
@@ -59,7 +68,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         key="last_sent",
         translation_key="last_sent",
         change=Change.SENT,
-        value_fn=lambda log: _truncate(_last(log, "last_sent").get("body")),
+        value_fn=lambda rt: _truncate(_last(rt.log, "last_sent").get("body")),
         attributes_fn=lambda log: {
             key: _last(log, "last_sent").get(key)
             for key in ("recipients", "message_ids", "body", "sent_at")
@@ -71,7 +80,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         change=Change.DELIVERY,
         device_class=SensorDeviceClass.ENUM,
         options=[DeliveryStatus.DELIVERED, DeliveryStatus.ERROR],
-        value_fn=lambda log: _last(log, "last_delivery").get("status"),
+        value_fn=lambda rt: _last(rt.log, "last_delivery").get("status"),
         attributes_fn=lambda log: {
             key: _last(log, "last_delivery").get(key)
             for key in ("message_id", "recipient", "body", "sent_at", "status_at")
@@ -82,14 +91,14 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         translation_key="messages_received",
         change=Change.RECEIVED,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda log: log.counters["received"],
+        value_fn=lambda rt: rt.log.counters["received"],
     ),
     ActioSensorEntityDescription(
         key="messages_sent",
         translation_key="messages_sent",
         change=Change.SENT,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda log: log.counters["sent"],
+        value_fn=lambda rt: rt.log.counters["sent"],
     ),
     ActioSensorEntityDescription(
         key="messages_delivered",
@@ -98,7 +107,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=lambda log: log.counters["delivered"],
+        value_fn=lambda rt: rt.log.counters["delivered"],
     ),
     ActioSensorEntityDescription(
         key="messages_failed",
@@ -107,7 +116,35 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=lambda log: log.counters["failed"],
+        value_fn=lambda rt: rt.log.counters["failed"],
+    ),
+    ActioSensorEntityDescription(
+        key="parts_today",
+        translation_key="parts_today",
+        change=Change.USAGE,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda rt: rt.log.parts_today(),
+    ),
+    ActioSensorEntityDescription(
+        key="remaining_today",
+        translation_key="remaining_today",
+        change=Change.USAGE,
+        exists_fn=lambda settings: settings.daily_limit > 0,
+        value_fn=lambda rt: max(0, rt.settings.daily_limit - rt.log.parts_today()),
+    ),
+    ActioSensorEntityDescription(
+        key="cost_this_month",
+        translation_key="cost_this_month",
+        change=Change.USAGE,
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement=CURRENCY,
+        suggested_display_precision=2,
+        exists_fn=lambda settings: settings.price_per_part is not None,
+        value_fn=lambda rt: round(
+            rt.log.parts_this_month() * (rt.settings.price_per_part or 0), 4
+        ),
+        last_reset_fn=_month_start,
     ),
 )
 
@@ -118,8 +155,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of an entry."""
+    runtime = entry.runtime_data
     async_add_entities(
-        ActioSensor(entry.runtime_data, description) for description in SENSORS
+        ActioSensor(runtime, description)
+        for description in SENSORS
+        if description.exists_fn(runtime.settings)
     )
 
 
@@ -143,9 +183,16 @@ class ActioSensor(ActioEntity, SensorEntity):
         )
 
     @property
-    def native_value(self) -> str | int | None:
+    def native_value(self) -> str | int | float | None:
         """The value from the log."""
-        return self.entity_description.value_fn(self.runtime.log)
+        return self.entity_description.value_fn(self.runtime)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """The start of the month, for the cost sensor."""
+        if (last_reset_fn := self.entity_description.last_reset_fn) is None:
+            return None
+        return last_reset_fn()
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:

@@ -91,14 +91,17 @@ def async_get_runtime(
 
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     runtime = async_get_runtime(call.hass, entry_id=call.data.get(ATTR_CONFIG_ENTRY_ID))
-    outcomes = await async_send(
+    result = await async_send(
         runtime, call.data[ATTR_RECIPIENTS], call.data[ATTR_MESSAGE]
     )
     return {
         "messages": [
             {"recipient": o.recipient, "message_id": o.message_id, "parts": o.parts}
-            for o in outcomes
-        ]
+            for o in result.sent
+        ],
+        "skipped": [
+            {"recipient": s.recipient, "reason": s.reason} for s in result.skipped
+        ],
     }
 
 

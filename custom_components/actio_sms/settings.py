@@ -12,10 +12,17 @@ from .const import (
     CONF_API_MODE,
     CONF_BULK,
     CONF_CONCURRENCY,
+    CONF_DAILY_LIMIT,
     CONF_DEFAULT_RECIPIENTS,
+    CONF_DUPLICATE_WINDOW,
     CONF_ENCODING,
+    CONF_MAX_PARTS,
+    CONF_PRICE_PER_PART,
     CONF_SENDER,
     DEFAULT_CONCURRENCY,
+    DEFAULT_DAILY_LIMIT,
+    DEFAULT_DUPLICATE_WINDOW,
+    DEFAULT_MAX_PARTS,
 )
 from .phone import Encoding
 
@@ -30,6 +37,12 @@ class ActioSettings:
     concurrency: int
     encoding: Encoding
     default_recipients: tuple[str, ...]
+    daily_limit: int
+    """SMS parts per local day; 0 means no limit."""
+    duplicate_window: float
+    """Seconds in which the same text to the same number is skipped; 0: off."""
+    max_parts: int
+    price_per_part: float | None
 
     @classmethod
     def from_entry(cls, entry: ConfigEntry[Any]) -> ActioSettings:
@@ -44,4 +57,14 @@ class ActioSettings:
             concurrency=max(1, int(options.get(CONF_CONCURRENCY, DEFAULT_CONCURRENCY))),
             encoding=Encoding(options.get(CONF_ENCODING, Encoding.UCS2)),
             default_recipients=tuple(options.get(CONF_DEFAULT_RECIPIENTS, ())),
+            daily_limit=max(0, int(options.get(CONF_DAILY_LIMIT, DEFAULT_DAILY_LIMIT))),
+            duplicate_window=max(
+                0.0, float(options.get(CONF_DUPLICATE_WINDOW, DEFAULT_DUPLICATE_WINDOW))
+            ),
+            max_parts=max(1, int(options.get(CONF_MAX_PARTS, DEFAULT_MAX_PARTS))),
+            price_per_part=(
+                None
+                if (price := options.get(CONF_PRICE_PER_PART)) in (None, "")
+                else float(price)
+            ),
         )
