@@ -301,6 +301,10 @@ async def set_options(api: HassApi, entry_id: str, **options: Any) -> None:
         "allowed_sources": False,
         "history_size": 1000,
         "history_days": 30,
+        # Sending speed is measured here, not the spend guard.
+        "daily_limit": 0,
+        "duplicate_window": 0,
+        "max_parts": 10,
     } | options
     result = await api.post(
         f"/api/config/config_entries/options/flow/{flow['flow_id']}", values

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+import os
 import threading
 from typing import Any
 from unittest.mock import patch
@@ -181,3 +182,50 @@ async def test_removing_the_entry_deletes_the_journal(
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert not await hass.async_add_executor_job(path.exists)
+
+
+async def test_the_last_lines_of_a_burst_reach_the_disk(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
+) -> None:
+    """fsync at most once per interval, and once more after the last write."""
+    entry = await setup_entry(actio_entry(simulator.url))
+    client = await hass_client_no_auth()
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    with (
+        patch("custom_components.actio_sms.journal.FSYNC_INTERVAL", 0.2),
+        patch("custom_components.actio_sms.journal.os.fsync", counting_fsync),
+    ):
+        assert (await client.post(URL, json=sms("first"))).status == 200
+        assert len(synced) == 1  # nothing synced before: at once
+        assert (await client.post(URL, json=sms("second"))).status == 200
+        assert len(synced) == 1  # within the interval: not again yet
+        await asyncio.sleep(0.4)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert len(synced) == 2  # the tail, after the interval
+    path = journal_path(hass, entry.entry_id)
+    mode = (await hass.async_add_executor_job(path.stat)).st_mode
+    assert mode & 0o777 == 0o600  # message texts: private like the Store file
+
+
+async def test_lines_after_a_torn_one_start_on_a_new_line(hass: HomeAssistant) -> None:
+    """The process restarted after a kill mid-write; the next line survives."""
+    path = journal_path(hass, "entry")
+
+    def write_torn() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b'{"seq": 1, "op": "x"}\n{"seq": 2, "op": "torn')
+
+    await hass.async_add_executor_job(write_torn)
+    journal = Journal(hass, "entry")
+    assert [e["seq"] for e in await journal.async_read(after=0)] == [1]
+    await journal.append({"op": "after"})
+    assert [e["op"] for e in await Journal(hass, "entry").async_read(after=0)] == [
+        "x",
+        "after",
+    ]

@@ -6,8 +6,9 @@ the webhook answers only once its line is written: a process killed right
 after a 200 (OOM killer, ``kill -9``, a crashed add-on) loses nothing. Writes
 are grouped the way databases group commits: whatever arrives while one write
 is in progress goes out in the next, so a burst costs a few writes, not one
-per message. Lines are written to the operating system, not fsync'ed each
-time; a power cut can lose the last ``FSYNC_INTERVAL`` seconds.
+per message. Lines are handed to the operating system at once and forced to
+the disk (fsync) at most every ``FSYNC_INTERVAL`` seconds, the last ones too:
+a power cut can lose that last second.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class Journal:
         self._writer: asyncio.Task[None] | None = None
         self._drop_upto: int | None = None
         self._last_fsync = 0.0
+        self._fsync_due = False
+        self._fsync_later: asyncio.Task[None] | None = None
+        self._torn = False
 
     async def async_read(self, after: int) -> list[dict[str, Any]]:
         """The lines numbered above ``after`` (a torn last line is skipped)."""
@@ -65,9 +69,12 @@ class Journal:
 
     def _read(self) -> list[bytes]:
         try:
-            return self._path.read_bytes().splitlines()
+            raw = self._path.read_bytes()
         except FileNotFoundError:
             return []
+        # A kill in the middle of a write: start the next line on a new one.
+        self._torn = bool(raw) and not raw.endswith(b"\n")
+        return raw.splitlines()
 
     @callback
     def append(self, entry: dict[str, Any]) -> asyncio.Future[None]:
@@ -93,11 +100,14 @@ class Journal:
             )
 
     async def _async_write_loop(self) -> None:
-        while self._pending or self._drop_upto is not None:
+        while self._pending or self._drop_upto is not None or self._fsync_due:
             lines, self._pending = self._pending, []
             batch, self._batch = self._batch, None
             drop_upto, self._drop_upto = self._drop_upto, None
-            fsync = time.monotonic() - self._last_fsync >= FSYNC_INTERVAL
+            fsync = (
+                self._fsync_due or time.monotonic() - self._last_fsync >= FSYNC_INTERVAL
+            )
+            self._fsync_due = False
             try:
                 await self._hass.async_add_executor_job(
                     self._write, b"".join(lines), drop_upto, fsync
@@ -110,14 +120,26 @@ class Journal:
                 continue
             if fsync:
                 self._last_fsync = time.monotonic()
+            elif self._fsync_later is None or self._fsync_later.done():
+                # The last lines of a burst reach the disk within a second too.
+                self._fsync_later = self._hass.async_create_background_task(
+                    self._async_fsync_later(), f"{DOMAIN} journal fsync"
+                )
             if batch is not None and not batch.done():
                 batch.set_result(None)
+
+    async def _async_fsync_later(self) -> None:
+        await asyncio.sleep(FSYNC_INTERVAL)
+        self._fsync_due = True
+        self._async_start_writer()
 
     def _write(self, data: bytes, drop_upto: int | None, fsync: bool) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         if drop_upto is not None:
             self._compact(drop_upto)
-        if data:
+        if data and self._torn:
+            data, self._torn = b"\n" + data, False
+        if data or (fsync and self._path.exists()):
             # Private like the Store file: it holds message texts.
             fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             with os.fdopen(fd, "ab") as file:
@@ -127,19 +149,25 @@ class Journal:
                     os.fsync(file.fileno())
 
     def _compact(self, drop_upto: int) -> None:
-        keep = [
-            line + b"\n"
-            for line in self._read()
-            if (entry := _entry(line)) is not None and entry["seq"] > drop_upto
-        ]
-        if not keep:
-            self._path.unlink(missing_ok=True)
-            return
+        # Line by line: a burst can leave a journal of many megabytes.
         temp = self._path.with_suffix(".tmp")
+        kept = 0
+        try:
+            source = self._path.open("rb")
+        except FileNotFoundError:
+            return
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as file:
-            file.write(b"".join(keep))
-        temp.replace(self._path)
+        with source, os.fdopen(fd, "wb") as target:
+            for line in source:
+                entry = _entry(line) if line.endswith(b"\n") else None
+                if entry is not None and entry["seq"] > drop_upto:
+                    target.write(line)
+                    kept += 1
+        if kept:
+            temp.replace(self._path)
+        else:
+            temp.unlink()
+            self._path.unlink()
 
     async def async_remove(self) -> None:
         """Delete the journal (the entry is removed)."""
