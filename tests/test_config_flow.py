@@ -13,6 +13,9 @@ from custom_components.actio_sms.const import (
     CONF_API_URL,
     CONF_BULK,
     CONF_CLOUDHOOK,
+    CONF_COMMAND_PIN,
+    CONF_COMMAND_REPLY,
+    CONF_COMMAND_SENDERS,
     CONF_CONCURRENCY,
     CONF_DAILY_LIMIT,
     CONF_DEFAULT_RECIPIENTS,
@@ -360,6 +363,8 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_DUPLICATE_WINDOW: 0,
         CONF_MAX_PARTS: 4,
         CONF_PRICE_PER_PART: 0.09,
+        CONF_COMMAND_SENDERS: [],
+        CONF_COMMAND_REPLY: True,
     }
     # The entry reloaded with the new options.
     settings = init_integration.runtime_data.settings
@@ -463,3 +468,43 @@ async def test_removing_a_recipient_removes_its_device(
     ]
     assert er.async_get(hass).async_get("notify.actio_sms_48732129000_mom") is None
     assert hass.states.get("notify.actio_sms_48732129000_mom") is None
+
+
+async def test_options_commands(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Command senders are normalised; a PIN too short or with spaces is refused."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    options = {
+        CONF_BULK: False,
+        CONF_CONCURRENCY: 4,
+        CONF_ENCODING: "ucs2",
+        CONF_ALLOWED_SOURCES: False,
+        CONF_HISTORY_SIZE: 1000,
+        CONF_HISTORY_DAYS: 30,
+        CONF_DAILY_LIMIT: 200,
+        CONF_DUPLICATE_WINDOW: 60,
+        CONF_MAX_PARTS: 10,
+        CONF_COMMAND_SENDERS: ["+48 600 100 200", "bad"],
+        CONF_COMMAND_PIN: "4321",
+        CONF_COMMAND_REPLY: True,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options
+    )
+    assert result["errors"] == {CONF_COMMAND_SENDERS: "invalid_numbers"}
+    options[CONF_COMMAND_SENDERS] = ["+48 600 100 200"]
+    for pin in ("123", "12 34"):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], options | {CONF_COMMAND_PIN: pin}
+        )
+        assert result["errors"] == {CONF_COMMAND_PIN: "invalid_pin"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    settings = init_integration.runtime_data.settings
+    assert settings.command_senders == {"48600100200"}
+    assert (settings.command_pin, settings.command_reply) == ("4321", True)
+    assert settings.command_agent is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
@@ -14,6 +16,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .allowlist import ActioAllowlist
 from .cloudhook import async_delete_cloudhook
+from .commands import CommandHandler, async_remove_command_user
 from .const import CONF_CLOUDHOOK, DOMAIN, LOGGER
 from .entity import entry_device_info
 from .history import MessageLog
@@ -64,6 +67,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
     entry.async_on_unload(
         runtime.guard.async_track_new_day(runtime.hub.async_usage_changed)
     )
+    if runtime.settings.command_senders:
+        runtime.hub.commands = CommandHandler(hass, runtime)
+        entry.async_on_unload(partial(setattr, runtime.hub, "commands", None))
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -95,6 +101,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> No
     await log.async_remove()
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
+    if not [e for e in hass.config_entries.async_entries(DOMAIN) if e != entry]:
+        await async_remove_command_user(hass)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bool:

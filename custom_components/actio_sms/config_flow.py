@@ -23,6 +23,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    ConversationAgentSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -50,6 +51,10 @@ from .const import (
     CONF_API_URL,
     CONF_BULK,
     CONF_CLOUDHOOK,
+    CONF_COMMAND_AGENT,
+    CONF_COMMAND_PIN,
+    CONF_COMMAND_REPLY,
+    CONF_COMMAND_SENDERS,
     CONF_CONCURRENCY,
     CONF_DAILY_LIMIT,
     CONF_DEFAULT_RECIPIENTS,
@@ -82,6 +87,7 @@ from .phone import (
 )
 
 SECTION_ADVANCED = "advanced"
+MIN_PIN_LENGTH = 4
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 PHONE_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
@@ -320,13 +326,22 @@ class ActioOptionsFlow(OptionsFlow):
             result = normalize_numbers(
                 list(user_input.get(CONF_DEFAULT_RECIPIENTS, []))
             )
+            senders = normalize_numbers(list(user_input.get(CONF_COMMAND_SENDERS, [])))
             if result.invalid:
                 errors[CONF_DEFAULT_RECIPIENTS] = "invalid_numbers"
                 placeholders["numbers"] = ", ".join(e.number for e in result.invalid)
+            elif senders.invalid:
+                errors[CONF_COMMAND_SENDERS] = "invalid_numbers"
+                placeholders["numbers"] = ", ".join(e.number for e in senders.invalid)
+            elif (pin := user_input.get(CONF_COMMAND_PIN, "")) and (
+                len(pin) < MIN_PIN_LENGTH or any(ch.isspace() for ch in pin)
+            ):
+                errors[CONF_COMMAND_PIN] = "invalid_pin"
             else:
                 options = {
                     **user_input,
                     CONF_DEFAULT_RECIPIENTS: result.numbers,
+                    CONF_COMMAND_SENDERS: senders.numbers,
                     CONF_CONCURRENCY: int(user_input[CONF_CONCURRENCY]),
                     CONF_HISTORY_SIZE: int(user_input[CONF_HISTORY_SIZE]),
                     CONF_HISTORY_DAYS: int(user_input[CONF_HISTORY_DAYS]),
@@ -402,6 +417,12 @@ class ActioOptionsFlow(OptionsFlow):
                     unit_of_measurement=CURRENCY,
                 )
             ),
+            vol.Optional(CONF_COMMAND_SENDERS, default=[]): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
+            ),
+            vol.Optional(CONF_COMMAND_PIN): TOKEN_SELECTOR,
+            vol.Optional(CONF_COMMAND_AGENT): ConversationAgentSelector(),
+            vol.Required(CONF_COMMAND_REPLY, default=True): BooleanSelector(),
         }
         return self.async_show_form(
             step_id="init",

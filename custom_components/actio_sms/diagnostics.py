@@ -9,7 +9,14 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_DEFAULT_RECIPIENTS, CONF_NUMBER, CONF_SENDER, CONF_TOKEN
+from .const import (
+    CONF_COMMAND_PIN,
+    CONF_COMMAND_SENDERS,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_NUMBER,
+    CONF_SENDER,
+    CONF_TOKEN,
+)
 from .runtime import ActioConfigEntry
 
 TO_REDACT: Final = {
@@ -17,6 +24,8 @@ TO_REDACT: Final = {
     CONF_WEBHOOK_ID,
     CONF_SENDER,
     CONF_DEFAULT_RECIPIENTS,
+    CONF_COMMAND_PIN,
+    CONF_COMMAND_SENDERS,
     CONF_NUMBER,
     "title",
     "unique_id",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -40,6 +40,9 @@ from .models import (
     ReceivedRecord,
     SendOutcome,
 )
+
+if TYPE_CHECKING:
+    from .commands import CommandHandler
 
 SENSOR_COOLDOWN = 0.25
 """Seconds between sensor writes while messages keep arriving."""
@@ -81,6 +84,8 @@ class ActioData:
     hubs: dict[str, EntryHub] = field(default_factory=dict)
     webhooks: set[str] = field(default_factory=set)
     """The webhook ids registered (for every entry, loaded or not)."""
+    command_user_id: str | None = None
+    """The system user SMS commands run as, once looked up or made."""
 
 
 DATA_ACTIO: HassKey[ActioData] = HassKey(DOMAIN)
@@ -95,6 +100,8 @@ class EntryHub:
     log: MessageLog
     loaded: bool = False
     """Whether the stored log has been read (once; appending before would lose it)."""
+    commands: CommandHandler | None = None
+    """Set while the entry is loaded with command senders."""
     _load_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _changes: set[Change] = field(default_factory=set)
     _sensor_debouncer: Debouncer[None] = field(init=False)

@@ -11,7 +11,7 @@ from homeassistant.components.logbook.const import (
 )
 from homeassistant.core import Event, HomeAssistant, callback
 
-from .const import DOMAIN, EVENT_DELIVERY_STATUS, EVENT_MESSAGE_RECEIVED
+from .const import DOMAIN, EVENT_COMMAND, EVENT_DELIVERY_STATUS, EVENT_MESSAGE_RECEIVED
 
 
 @callback
@@ -40,5 +40,16 @@ def async_describe_events(
             LOGBOOK_ENTRY_MESSAGE: f"SMS {event.data.get('message_id')}{target} {status}",
         }
 
+    @callback
+    def describe_command(event: Event) -> dict[str, str]:
+        return {
+            LOGBOOK_ENTRY_NAME: "ACTIO SMS",
+            LOGBOOK_ENTRY_MESSAGE: (
+                f"ran an SMS command from {event.data.get('from')}: "
+                f"{event.data.get('command')}"
+            ),
+        }
+
     async_describe_event(DOMAIN, EVENT_MESSAGE_RECEIVED, describe_received)
     async_describe_event(DOMAIN, EVENT_DELIVERY_STATUS, describe_delivery)
+    async_describe_event(DOMAIN, EVENT_COMMAND, describe_command)

@@ -220,17 +220,24 @@ class SendResult:
 
 
 async def async_send(
-    runtime: ActioRuntimeData, recipients: Iterable[str], message: str
+    runtime: ActioRuntimeData,
+    recipients: Iterable[str],
+    message: str,
+    *,
+    skip_repeats: bool = True,
 ) -> SendResult:
     """Send ``message`` to every recipient the spend guard lets through.
 
     Raises when any recipient failed, after logging those that were sent.
+    ``skip_repeats`` off: an answer may repeat the last one (the cap holds).
     """
     numbers = validate_recipients(recipients)
     parts = message_parts(runtime, message)
     guard = runtime.guard
     guard.check_size(parts)
-    numbers, skipped = guard.split_duplicates(numbers, message)
+    skipped: list[Skipped] = []
+    if skip_repeats:
+        numbers, skipped = guard.split_duplicates(numbers, message)
     if not numbers:
         return SendResult([], skipped)
     # Refused whole here, before any request, if the parts would cross the cap.

@@ -11,6 +11,10 @@ from .api import ApiMode
 from .const import (
     CONF_API_MODE,
     CONF_BULK,
+    CONF_COMMAND_AGENT,
+    CONF_COMMAND_PIN,
+    CONF_COMMAND_REPLY,
+    CONF_COMMAND_SENDERS,
     CONF_CONCURRENCY,
     CONF_DAILY_LIMIT,
     CONF_DEFAULT_RECIPIENTS,
@@ -43,6 +47,12 @@ class ActioSettings:
     """Seconds in which the same text to the same number is skipped; 0: off."""
     max_parts: int
     price_per_part: float | None
+    command_senders: frozenset[str]
+    """Numbers whose SMS go to Assist; empty: commands are off."""
+    command_pin: str | None
+    command_agent: str | None
+    """The conversation agent; None: Home Assistant's own."""
+    command_reply: bool
 
     @classmethod
     def from_entry(cls, entry: ConfigEntry[Any]) -> ActioSettings:
@@ -67,4 +77,8 @@ class ActioSettings:
                 if (price := options.get(CONF_PRICE_PER_PART)) in (None, "")
                 else float(price)
             ),
+            command_senders=frozenset(options.get(CONF_COMMAND_SENDERS, ())),
+            command_pin=options.get(CONF_COMMAND_PIN) or None,
+            command_agent=options.get(CONF_COMMAND_AGENT) or None,
+            command_reply=bool(options.get(CONF_COMMAND_REPLY, True)),
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from functools import partial
 from http import HTTPStatus
 import json
 from typing import Any, Final
@@ -232,7 +234,13 @@ async def async_handle_webhook(
         await hub.async_load()
     # A disabled entry keeps what arrives, but triggers no automation.
     fire = entry.disabled_by is None
+    run_command: Callable[[], Coroutine[Any, Any, None]] | None = None
     if isinstance(record, InboundMessage):
+        if (commands := hub.commands) is not None:
+            # Before anything keeps the text: it may begin with the PIN.
+            record, command = commands.async_inspect(record)
+            if command is not None:
+                run_command = partial(commands.async_run, record.sender, command)
         hub.async_handle_inbound(record, fire=fire)
     else:
         hub.async_handle_delivery(record, fire=fire)
@@ -242,6 +250,9 @@ async def async_handle_webhook(
             await asyncio.shield(written)
         except JournalWriteError:
             return _error(HTTPStatus.SERVICE_UNAVAILABLE, "not stored")
+    if run_command is not None:
+        # Only here, for a live post: a replayed journal never runs commands.
+        hass.async_create_background_task(run_command(), f"{DOMAIN} SMS command")
     return web.Response(body=_OK_BODY, content_type="application/json")
 
 
