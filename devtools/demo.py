@@ -17,6 +17,7 @@ from .hass import (
     HassApi,
     onboard,
     onboarded,
+    set_options,
     set_sim_webhook,
     start_hass,
     start_simulator,
@@ -26,6 +27,8 @@ from .hass import (
 CONFIG = ROOT / "config"
 STATE_FILE = CONFIG / ".actio_demo.json"
 SIM_TOKEN = "demo-token"  # noqa: S105 - the simulator's documented demo token
+DEMO_PHONE = "48600100200"  # the phone page's default sender
+DEMO_PIN = "4321"
 
 
 async def prepare(
@@ -45,6 +48,14 @@ async def prepare(
             raise RuntimeError(msg)
         state["webhook_url"] = result["description_placeholders"]["webhook_url"]
         state["entry_id"] = result["result"]["entry_id"]
+        # Control by SMS from the phone page's number, with a demo PIN.
+        await set_options(
+            api,
+            state["entry_id"],
+            command_senders=[DEMO_PHONE],
+            command_pin=DEMO_PIN,
+            command_reply=True,
+        )
     STATE_FILE.write_text(json.dumps(state, indent=2), encoding="utf-8")
     STATE_FILE.chmod(0o600)
     await set_sim_webhook(sim_url, state["webhook_url"], session)
@@ -74,6 +85,7 @@ async def main() -> None:
         print(
             f"\n  Home Assistant:  {base}  (user {DEMO_USER!r}, password {DEMO_PASSWORD!r})"
             f"\n  ACTIO simulator: {sim_url}/  (phone page: send and receive SMS)"
+            f"\n  Control by SMS:  from {DEMO_PHONE}, e.g. '{DEMO_PIN} turn on the kitchen light'"
             f"\n  API token:       {state['token']}"
             f"\n  (also in {STATE_FILE.relative_to(ROOT)}; logs in config/hass.log)"
             "\n\nPress Ctrl-C to stop both.\n",

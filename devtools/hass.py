@@ -49,6 +49,9 @@ def write_config(config_dir: Path, port: int) -> None:
         "frontend:\nconfig:\nlogbook:\nhistory:\nsystem_log:\n"
         "automation: !include automations.yaml\n"
         "counter:\n  naive_runs:\n  guarded_runs:\n"
+        "conversation:\n"
+        "template:\n  - switch:\n      - name: Kitchen light\n"
+        "        turn_on: []\n        turn_off: []\n"
         "logger:\n  default: warning\n  logs:\n    custom_components.actio_sms: debug\n",
         encoding="utf-8",
     )
@@ -282,3 +285,29 @@ async def set_sim_webhook(
         f"{sim_url}/_sim/config", json={"webhook_url": webhook_url}
     ) as resp:
         resp.raise_for_status()
+
+
+async def set_options(api: HassApi, entry_id: str, **options: Any) -> None:
+    """Run the options flow through the REST API (defaults for what is not given)."""
+    flow = await api.post(
+        "/api/config/config_entries/options/flow", {"handler": entry_id}
+    )
+    values = {
+        "bulk_sending": False,
+        "concurrency": 4,
+        "encoding": "ucs2",
+        "default_recipients": [],
+        "allowed_sources": False,
+        "history_size": 1000,
+        "history_days": 30,
+        "daily_limit": 200,
+        "duplicate_window": 60,
+        "max_parts": 10,
+    } | options
+    result = await api.post(
+        f"/api/config/config_entries/options/flow/{flow['flow_id']}", values
+    )
+    if result["type"] != "create_entry":
+        msg = f"options flow did not finish: {result}"
+        raise RuntimeError(msg)
+    await asyncio.sleep(0.5)  # the entry reloads

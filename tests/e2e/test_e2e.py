@@ -18,6 +18,7 @@ from devtools.hass import (
     DEMO_USER,
     HassApi,
     onboard,
+    set_options,
     set_sim_webhook,
 )
 
@@ -372,6 +373,53 @@ async def test_kill_9_after_a_burst_loses_nothing_answered(
         )
         kept = [m["body"] for m in response["service_response"]["messages"]]
         assert sorted(kept) == sorted(bodies)
+
+
+async def test_command_by_sms_through_the_phone_page_api(
+    stack: Stack, socket_enabled: None
+) -> None:
+    """The simulator's phone sends a command; Assist acts; the answer is an SMS."""
+    phone = "48600100206"
+    async with aiohttp.ClientSession() as session:
+        api = await ensure_entry(stack, session)
+        entry = await api.wait_loaded()
+        await set_options(
+            api, entry["entry_id"], command_senders=[phone], command_pin="4321"
+        )
+        await api.wait_loaded()
+        await api.post(
+            "/api/services/switch/turn_off", {"entity_id": "switch.kitchen_light"}
+        )
+        ws = await subscribed(api, "actio_sms_command")
+        await sim_post(
+            session,
+            stack,
+            "inbound",
+            {"from": phone, "body": "4321 turn on the kitchen light"},
+        )
+        event = await next_event(ws, timeout=15)
+        await ws.close()
+        assert event["data"]["command"] == "turn on the kitchen light"
+        assert event["data"]["replied"] is True
+        await wait_state(api, "switch.kitchen_light", "on")
+        async with session.get(f"{stack.sim_url}/_sim/outbox") as resp:
+            outbox = await resp.json()
+        answers = [m for m in outbox if m["recipient"] == phone]
+        assert [m["body"] for m in answers] == [event["data"]["response"]]
+        # Without the PIN: an ordinary SMS, nothing runs, nothing answers.
+        await api.post(
+            "/api/services/switch/turn_off", {"entity_id": "switch.kitchen_light"}
+        )
+        await sim_post(
+            session,
+            stack,
+            "inbound",
+            {"from": phone, "body": "turn on the kitchen light"},
+        )
+        await asyncio.sleep(1)
+        assert (await api.state("switch.kitchen_light"))["state"] == "off"
+        await set_options(api, entry["entry_id"])  # commands off again
+        await api.wait_loaded()
 
 
 async def runs(api: HassApi, counter: str) -> int:
