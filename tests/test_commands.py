@@ -22,6 +22,7 @@ from custom_components.actio_sms.const import (
 from custom_components.actio_sms.diagnostics import async_get_config_entry_diagnostics
 from custom_components.actio_sms.hub import DATA_ACTIO
 from custom_components.actio_sms.journal import journal_path
+from custom_components.actio_sms.logbook import async_describe_events
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -113,6 +114,18 @@ async def test_listed_sender_with_pin_controls_and_gets_the_answer(
     assert [m["body"] for m in history] == ["turn on the kitchen light"]
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert PIN not in str(diagnostics)
+    logbook_lines = []
+
+    def describe(_domain: str, event_type: str, describer: Any) -> None:
+        logbook_lines.extend(
+            describer(fired)["message"]
+            for fired in (*received, *commands)
+            if fired.event_type == event_type
+        )
+
+    async_describe_events(hass, describe)
+    assert len(logbook_lines) == 2
+    assert all(PIN not in line for line in logbook_lines)
     assert PIN not in caplog.text
     journal = journal_path(hass, entry.entry_id)
     assert PIN.encode() not in await hass.async_add_executor_job(journal.read_bytes)
