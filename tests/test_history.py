@@ -167,7 +167,45 @@ async def test_duplicate_reports_do_not_double_count(
     assert len(events) == 6  # every report is an event
     assert "recipient" not in events[-1].data
     assert hass.states.get(DELIVERED_COUNT).state == "2"
-    assert hass.states.get(FAILED_COUNT).state == "1"
+    # Counters never go down: the corrected failure still counted once.
+    assert hass.states.get(FAILED_COUNT).state == "2"
+
+
+async def test_delivered_is_final_and_counters_never_go_down(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth
+) -> None:
+    """An error report after delivery is ignored: no event, no counter change."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": "x", "recipients": ["600100200", "600100201"]},
+        blocking=True,
+        return_response=True,
+    )
+    first, second = (m["message_id"] for m in response["messages"])
+    client = await hass_client_no_auth()
+    for message_id in (first, second):
+        await client.post(
+            URL,
+            json={
+                "type": "NOTIFICATION",
+                "message_id": message_id,
+                "status": "DELIVERED",
+            },
+        )
+    await hass.async_block_till_done()
+    assert hass.states.get(DELIVERED_COUNT).state == "2"
+    events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    resp = await client.post(
+        URL, json={"type": "NOTIFICATION", "message_id": first, "status": "ERROR"}
+    )
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert events == []
+    assert hass.states.get(DELIVERED_COUNT).state == "2"
+    assert hass.states.get(FAILED_COUNT).state == "0"
+    [record] = await get_messages(hass, number="48600100200")
+    assert record["status"] == "delivered"
 
 
 async def test_get_messages_filters(

@@ -30,6 +30,7 @@ from .conftest import (
     NOMULTI_TOKEN,
     SENDER,
     TCX_TOKEN,
+    WEBHOOK_ID,
     Setup,
     Sim,
     actio_entry,
@@ -613,10 +614,28 @@ async def test_debug_log_names_text_and_numbers(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
+    hass_client_no_auth,
 ) -> None:
     """The README promises texts and numbers at debug level (and only there)."""
     caplog.set_level(logging.DEBUG, logger="custom_components.actio_sms")
-    await send(hass, ["600100200", "600100201"], "Hej 🎉")
+    response = await send(hass, ["600100200", "600100201"], "Hej 🎉")
     assert (
         "Sending 1 part(s) to ['48600100200', '48600100201']: Hej 🎉" in caplog.messages
     )
+    ids = [m["message_id"] for m in response["messages"]]
+    assert (
+        f"ACTIO accepted: 48600100200 ({ids[0]}), 48600100201 ({ids[1]})"
+        in caplog.messages
+    )
+    # Receiving, too: the SMS and the report, with numbers and text.
+    client = await hass_client_no_auth()
+    await client.post(
+        f"/api/webhook/{WEBHOOK_ID}",
+        json={"type": "MESSAGE", "from": "+48600100201", "to": SENDER, "body": "Ok 👍"},
+    )
+    await client.post(
+        f"/api/webhook/{WEBHOOK_ID}",
+        json={"type": "NOTIFICATION", "message_id": ids[0], "status": "DELIVERED"},
+    )
+    assert "Received an SMS from 48600100201 to 48732129000: Ok 👍" in caplog.messages
+    assert f"Delivery report: {ids[0]} is delivered" in caplog.messages

@@ -278,12 +278,17 @@ class MessageLog:
         return self.usage["month_parts"] if self.usage["month"] == month else 0
 
     @callback
-    def apply_delivery(self, report: DeliveryReport) -> LoggedReport:
+    def apply_delivery(self, report: DeliveryReport) -> LoggedReport | None:
         """Update the sent record for a report; return the report as logged.
 
-        A repeated report with the same status changes nothing and does not
-        count again.
+        A repeated report with the same status does not count again. Delivered
+        is final: a later report for a delivered SMS is ignored (None), so the
+        counters, totals for long-term statistics, never go down.
         """
+        if self._status_of(report.message_id) == DeliveryStatus.DELIVERED and (
+            report.status != DeliveryStatus.DELIVERED
+        ):
+            return None
         at = now_iso()
         logged = self._apply_delivery(report.message_id, report.status, at)
         self.written = self._journal.append(
@@ -296,14 +301,17 @@ class MessageLog:
         )
         return logged
 
+    def _status_of(self, message_id: str) -> DeliveryStatus | None:
+        if (sent := self._by_id.get(message_id)) is not None:
+            return sent["status"]
+        return self._unknown_reports.get(message_id)
+
     def _apply_delivery(
         self, message_id: str, status: ReportedStatus, at: str
     ) -> LoggedReport:
         report = DeliveryReport(message_id, status)
         sent = self._by_id.get(report.message_id)
-        previous = (
-            sent["status"] if sent else self._unknown_reports.get(report.message_id)
-        )
+        previous = self._status_of(report.message_id)
         if sent is not None:
             sent["status"] = report.status
             sent["status_at"] = at
@@ -312,9 +320,8 @@ class MessageLog:
             if len(self._unknown_reports) > UNKNOWN_REPORTS_KEPT:
                 del self._unknown_reports[next(iter(self._unknown_reports))]
         if previous != report.status:
+            # An error, then a delivery (a retry that worked) counts in both.
             self.counters[_counter(report.status)] += 1
-            if previous in (DeliveryStatus.DELIVERED, DeliveryStatus.ERROR):
-                self.counters[_counter(previous)] -= 1
         logged: LoggedReport = {
             "message_id": report.message_id,
             "status": report.status,

@@ -146,7 +146,13 @@ class EntryHub:
     @callback
     def async_handle_delivery(self, report: DeliveryReport, *, fire: bool) -> None:
         """Apply a delivery report, fire its event, tell the entities."""
-        logged = self.log.apply_delivery(report)
+        if (logged := self.log.apply_delivery(report)) is None:
+            LOGGER.debug(
+                "Ignored a %s report for %s: it was delivered already",
+                report.status,
+                report.message_id,
+            )
+            return
         if fire:
             data: dict[str, Any] = {
                 "config_entry_id": self.entry_id,

@@ -249,6 +249,10 @@ async def async_send(
     finally:
         runtime.hub.async_record_sent(batch.sent, message, now_iso())
         guard.release(reservation, batch.sent)
+    LOGGER.debug(
+        "ACTIO accepted: %s",
+        ", ".join(f"{o.recipient} ({o.message_id})" for o in batch.sent) or "none",
+    )
     if not batch.errors:
         return SendResult(batch.sent, skipped)
     runtime.last_error = str(next(iter(batch.errors.values())))

@@ -241,8 +241,15 @@ async def async_handle_webhook(
             record, command = commands.async_inspect(record)
             if command is not None:
                 run_command = partial(commands.async_run, record.sender, command)
+        LOGGER.debug(
+            "Received an SMS from %s to %s: %s",
+            record.sender,
+            record.recipient,
+            record.body,
+        )
         hub.async_handle_inbound(record, fire=fire)
     else:
+        LOGGER.debug("Delivery report: %s is %s", record.message_id, record.status)
         hub.async_handle_delivery(record, fire=fire)
     # 200 means kept: answer once the journal line is written.
     if (written := hub.log.written) is not None:
