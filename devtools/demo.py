@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 
 import aiohttp
 
@@ -31,6 +32,24 @@ DEMO_PHONE = "48600100200"  # the phone page's default sender
 DEMO_PIN = "4321"
 
 
+# Onboarding adds these; with no internet they fail and show red cards.
+ONLINE_ONLY = frozenset({"google_translate", "met", "radio_browser"})
+
+
+async def remove_online_only_entries(api: HassApi, timeout: float = 15) -> None:
+    """Delete what onboarding added that needs the internet, once it appears."""
+    deadline = time.monotonic() + timeout
+    removed: set[str] = set()
+    while removed != ONLINE_ONLY and time.monotonic() < deadline:
+        for entry in await api.get("/api/config/config_entries/entry"):
+            if entry["domain"] in ONLINE_ONLY:
+                await api.delete(
+                    f"/api/config/config_entries/entry/{entry['entry_id']}"
+                )
+                removed.add(entry["domain"])
+        await asyncio.sleep(0.5)
+
+
 async def prepare(
     base: str, sim_url: str, session: aiohttp.ClientSession
 ) -> dict[str, str]:
@@ -38,9 +57,12 @@ async def prepare(
     state: dict[str, str] = {}
     if STATE_FILE.exists():
         state = json.loads(STATE_FILE.read_text(encoding="utf-8"))
+    api: HassApi | None = None
     if not await onboarded(base, session):
         state = {"token": await onboard(base, session)}
-    api = HassApi(base, state["token"], session)
+        api = HassApi(base, state["token"], session)
+        await remove_online_only_entries(api)
+    api = api or HassApi(base, state["token"], session)
     if not await api.entries():
         result = await api.add_entry(SIM_TOKEN, sim_url)
         if result.get("type") != "create_entry":

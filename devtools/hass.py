@@ -143,6 +143,13 @@ class HassApi:
             resp.raise_for_status()
             return await resp.json()
 
+    async def delete(self, path: str) -> None:
+        """DELETE."""
+        async with self.session.delete(
+            f"{self.base}{path}", headers=self.headers
+        ) as resp:
+            resp.raise_for_status()
+
     async def post(self, path: str, data: Any = None, *, ok: bool = True) -> Any:
         """POST JSON, return JSON (or the status and text when not ok)."""
         async with self.session.post(
