@@ -157,7 +157,8 @@ async def test_user_flow_cloud_inactive(
     [
         ({CONF_TOKEN: "wrong"}, {"base": "invalid_auth"}),
         ({CONF_SENDER: "48500500500"}, {CONF_SENDER: "invalid_sender"}),
-        ({CONF_SENDER: "not a number"}, {CONF_SENDER: "invalid_sender"}),
+        ({CONF_SENDER: "not a number"}, {CONF_SENDER: "invalid_number"}),
+        ({CONF_SENDER: "12345"}, {CONF_SENDER: "invalid_number"}),
     ],
 )
 async def test_user_flow_errors_then_recover(

@@ -108,7 +108,8 @@ async def async_validate(
     try:
         number = normalize_number(sender)
     except InvalidNumberError:
-        return None, {CONF_SENDER: "invalid_sender"}
+        # Not a number at all: ACTIO was not asked, so do not blame ACTIO.
+        return None, {CONF_SENDER: "invalid_number"}
     client = ActioClient(async_get_clientsession(hass), token, base_url=api_url)
     try:
         await client.check_credentials(number, mode=mode)
