@@ -101,9 +101,10 @@ async def test_invalid_numbers_send_nothing(
         await send(hass, ["600100200", "mom", "123"])
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "invalid_numbers"
-    assert err.value.translation_placeholders == {
-        "numbers": "mom (not_a_number), 123 (wrong_length)"
-    }
+    assert err.value.translation_placeholders == {"numbers": "mom, 123"}
+    assert str(err.value).startswith(
+        "Not valid phone numbers: mom, 123. A phone number has 9 to 15 digits"
+    )
     assert simulator.requests == []
 
 

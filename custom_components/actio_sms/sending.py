@@ -56,10 +56,9 @@ def validate_recipients(recipients: Iterable[str]) -> list[str]:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="invalid_numbers",
+            # The message says what a valid number is, in the user's language.
             translation_placeholders={
-                "numbers": ", ".join(
-                    f"{e.number} ({e.problem})" for e in result.invalid
-                )
+                "numbers": ", ".join(e.number for e in result.invalid)
             },
         )
     if not result.numbers:
