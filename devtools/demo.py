@@ -30,6 +30,7 @@ STATE_FILE = CONFIG / ".actio_demo.json"
 SIM_TOKEN = "demo-token"  # noqa: S105 - the simulator's documented demo token
 DEMO_PHONE = "48600100200"  # the phone page's default sender
 DEMO_PIN = "4321"
+SECOND_SENDER = "48732129001"
 
 
 # Onboarding adds these; with no internet they fail and show red cards.
@@ -92,7 +93,14 @@ async def main() -> None:
     base = f"http://127.0.0.1:{ha_port}"
     sim_url = f"http://127.0.0.1:{sim_port}"
     CONFIG.mkdir(exist_ok=True)
-    sim = start_simulator(sim_port, CONFIG / "simulator.log", "--auto-deliver", "3")
+    sim = start_simulator(
+        sim_port,
+        CONFIG / "simulator.log",
+        "--auto-deliver",
+        "3",
+        # A second number, for trying a second entry (README).
+        *("--sender", "48732129000", "--sender", SECOND_SENDER),
+    )
     hass = start_hass(CONFIG, CONFIG / "hass.log")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
