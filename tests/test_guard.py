@@ -29,7 +29,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from .conftest import FAMILY, Setup, Sim, actio_entry, send
+from .conftest import FAMILY, WEBHOOK_ID, Setup, Sim, actio_entry, send
 
 PARTS_TODAY = "sensor.actio_sms_48732129000_sms_parts_sent_today"
 REMAINING = "sensor.actio_sms_48732129000_sms_parts_remaining_today"
@@ -336,3 +336,26 @@ async def test_usage_sensors_follow_the_options(
         assert cost_state.attributes["last_reset"].startswith(
             dt_util.now().strftime("%Y-%m-01T00:00:00")
         )
+
+
+async def test_an_undelivered_sms_is_no_repeat(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
+) -> None:
+    """After ACTIO reports it undelivered, the same text may go again at once."""
+    await setup_entry(actio_entry(simulator.url))
+    response = await send(hass, "600100200", "Alarm")
+    [sent] = response["messages"]
+    assert (await send(hass, "600100200", "Alarm"))["skipped"]
+    client = await hass_client_no_auth()
+    resp = await client.post(
+        f"/api/webhook/{WEBHOOK_ID}",
+        json={
+            "type": "NOTIFICATION",
+            "message_id": sent["message_id"],
+            "status": "ERROR",
+        },
+    )
+    assert resp.status == 200
+    response = await send(hass, "600100200", "Alarm")
+    assert response["skipped"] == []
+    assert len(response["messages"]) == 1

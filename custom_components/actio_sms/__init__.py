@@ -67,6 +67,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
     entry.async_on_unload(
         runtime.guard.async_track_new_day(runtime.hub.async_usage_changed)
     )
+    entry.async_on_unload(runtime.guard.async_forget_failed_deliveries())
     if runtime.settings.command_senders:
         runtime.hub.commands = CommandHandler(hass, runtime)
         entry.async_on_unload(partial(setattr, runtime.hub, "commands", None))

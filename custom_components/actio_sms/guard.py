@@ -12,14 +12,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 import time
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_change
 
-from .const import DOMAIN, EVENT_LIMIT_REACHED, ISSUE_DAILY_LIMIT, LOGGER
+from .const import (
+    DOMAIN,
+    EVENT_DELIVERY_STATUS,
+    EVENT_LIMIT_REACHED,
+    ISSUE_DAILY_LIMIT,
+    LOGGER,
+)
 from .history import MessageLog
-from .models import SendOutcome
+from .models import DeliveryStatus, SendOutcome
 from .settings import ActioSettings
 
 
@@ -184,3 +190,19 @@ class SpendGuard:
             on_new_day()
 
         return async_track_time_change(self.hass, _new_day, hour=0, minute=0, second=0)
+
+    @callback
+    def async_forget_failed_deliveries(self) -> CALLBACK_TYPE:
+        """An SMS that was not delivered may go to its number again at once."""
+
+        @callback
+        def _failed(event: Event) -> None:
+            data = event.data
+            if (
+                data.get("config_entry_id") == self.entry_id
+                and data.get("status") == DeliveryStatus.ERROR
+                and "recipient" in data
+            ):
+                self._recent.pop((data["recipient"], data["body"]), None)
+
+        return self.hass.bus.async_listen(EVENT_DELIVERY_STATUS, _failed)

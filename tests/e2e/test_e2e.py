@@ -422,6 +422,94 @@ async def test_command_by_sms_through_the_phone_page_api(
         await api.wait_loaded()
 
 
+BLUEPRINTS = Path(__file__).parents[2] / "blueprints" / "automation" / "actio_sms"
+FORWARD_TO = "48600100207"
+DEFAULT_NOTIFY = "notify.actio_sms_48732129000_default_recipients"
+
+
+async def outbox_to(
+    session: aiohttp.ClientSession, stack: Stack, number: str, count: int
+) -> list[str]:
+    """The texts the simulator got for ``number``, once there are ``count``."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        async with session.get(f"{stack.sim_url}/_sim/outbox") as resp:
+            texts = [m["body"] for m in await resp.json() if m["recipient"] == number]
+        if len(texts) >= count or asyncio.get_running_loop().time() > deadline:
+            return texts
+        await asyncio.sleep(0.2)
+
+
+async def test_blueprints(stack: Stack, socket_enabled: None) -> None:
+    """Both shipped blueprints, imported and used as a user would."""
+    # What importing does: the file lands in the config's blueprint folder.
+    target = stack.config_dir / "blueprints" / "automation" / "actio_sms"
+    target.mkdir(parents=True, exist_ok=True)
+    for blueprint in BLUEPRINTS.glob("*.yaml"):
+        shutil.copy(blueprint, target / blueprint.name)
+    async with aiohttp.ClientSession() as session:
+        api = await ensure_entry(stack, session)
+        entry = await api.wait_loaded()
+        await set_options(api, entry["entry_id"], default_recipients=[FORWARD_TO])
+        await api.wait_loaded()
+        for automation_id, path, inputs in (
+            (
+                "forward",
+                "actio_sms/forward_sms.yaml",
+                {"notify_entity": DEFAULT_NOTIFY, "senders": ["600 100 208"]},
+            ),
+            (
+                "failed",
+                "actio_sms/delivery_failed.yaml",
+                {"notify_entity": DEFAULT_NOTIFY, "send_again": True},
+            ),
+        ):
+            await api.post(
+                f"/api/config/automation/config/bp_{automation_id}",
+                {
+                    "alias": f"Blueprint {automation_id}",
+                    "use_blueprint": {"path": path, "input": inputs},
+                },
+            )
+            await wait_state(api, f"automation.blueprint_{automation_id}", "on", 30)
+
+        # Forward: only from the chosen number.
+        await sim_post(
+            session, stack, "inbound", {"from": "48600100209", "body": "Not this"}
+        )
+        await sim_post(
+            session, stack, "inbound", {"from": "48600100208", "body": "Forward me"}
+        )
+        assert await outbox_to(session, stack, FORWARD_TO, 1) == [
+            "SMS from 48600100208\nForward me"
+        ]
+
+        # Delivery failed: tell the default recipient, and send it again.
+        response = await api.post(
+            "/api/services/actio_sms/send_message?return_response",
+            {"message": "Paczka czeka", "recipients": ["600100210"]},
+        )
+        [sent] = response["service_response"]["messages"]
+        await sim_post(
+            session,
+            stack,
+            "deliver",
+            {"message_id": sent["message_id"], "status": "ERROR"},
+        )
+        told = await outbox_to(session, stack, FORWARD_TO, 2)
+        assert told[1] == (
+            "SMS not delivered\nThe SMS to 48600100210 was not delivered: Paczka czeka"
+        )
+        assert await outbox_to(session, stack, "48600100210", 2) == [
+            "Paczka czeka",
+            "Paczka czeka",
+        ]
+        for automation_id in ("forward", "failed"):
+            await api.delete(f"/api/config/automation/config/bp_{automation_id}")
+        await set_options(api, entry["entry_id"])
+        await api.wait_loaded()
+
+
 async def runs(api: HassApi, counter: str) -> int:
     state = await api.state(f"counter.{counter}")
     assert state is not None
