@@ -117,6 +117,14 @@ class FakeCloud:
         assert self.deleted is not None
         self.deleted.append(webhook_id)
 
+    def async_remote_ui_url(self, hass: HomeAssistant) -> str:
+        """No remote UI: what core's helper gets without a subscription."""
+        raise CloudNotAvailableError
+
+
+class CloudNotAvailableError(Exception):
+    """Stands in for cloud's CloudNotAvailable."""
+
 
 @pytest.fixture
 def fake_cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> FakeCloud:
@@ -127,8 +135,10 @@ def fake_cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> FakeClou
         "async_active_subscription",
         "async_create_cloudhook",
         "async_delete_cloudhook",
+        "async_remote_ui_url",
     ):
         setattr(module, name, getattr(cloud, name))
+    module.CloudNotAvailable = CloudNotAvailableError  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "homeassistant.components.cloud", module)
     hass.config.components.add("cloud")
     return cloud

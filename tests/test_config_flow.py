@@ -88,6 +88,7 @@ async def test_user_flow(hass: HomeAssistant, simulator: Sim) -> None:
     assert result["description_placeholders"] == {
         "webhook_url": f"https://ha.example.com/api/webhook/{data[CONF_WEBHOOK_ID]}"
     }
+    assert result["description"] is None  # reachable: the plain "done" text
     # The credential probe sent nothing.
     assert simulator.outbox == []
 
@@ -108,6 +109,25 @@ async def test_user_flow_without_url(hass: HomeAssistant, simulator: Sim) -> Non
     assert result["description_placeholders"] == {
         "webhook_url": f"/api/webhook/{webhook_id}"
     }
+    assert result["description"] == "unreachable"
+
+
+async def test_user_flow_with_only_an_internal_url(
+    hass: HomeAssistant, simulator: Sim
+) -> None:
+    """The dialog says plainly that a LAN address is no use to ACTIO."""
+    await async_process_ha_core_config(hass, {"internal_url": "http://192.0.2.2:8133"})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url)
+    )
+    webhook_id = result["data"][CONF_WEBHOOK_ID]
+    assert result["description_placeholders"] == {
+        "webhook_url": f"http://192.0.2.2:8133/api/webhook/{webhook_id}"
+    }
+    assert result["description"] == "unreachable"
 
 
 async def test_user_flow_3cx(hass: HomeAssistant, simulator: Sim) -> None:
@@ -135,6 +155,7 @@ async def test_user_flow_cloudhook(
     assert result["description_placeholders"] == {
         "webhook_url": f"https://hooks.nabu.casa/{webhook_id[:8]}"
     }
+    assert result["description"] is None
     assert fake_cloud.created == [webhook_id]
 
 
@@ -150,6 +171,7 @@ async def test_user_flow_cloud_inactive(
     )
     assert result["data"][CONF_CLOUDHOOK] is False
     assert fake_cloud.created == []
+    assert result["description"] == "unreachable"
 
 
 @pytest.mark.parametrize(

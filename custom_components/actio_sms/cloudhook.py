@@ -1,8 +1,9 @@
-"""Home Assistant Cloud: cloudhooks for the webhook, when a subscription is active."""
+"""Can ACTIO reach the webhook: Home Assistant Cloud's cloudhooks, external URLs."""
 
 from __future__ import annotations
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 
 @callback
@@ -13,6 +14,18 @@ def async_cloud_active(hass: HomeAssistant) -> bool:
     from homeassistant.components import cloud  # noqa: PLC0415
 
     return cloud.async_active_subscription(hass)
+
+
+@callback
+def async_webhook_reachable(hass: HomeAssistant) -> bool:
+    """Whether Home Assistant has a URL the internet can reach (or Cloud)."""
+    if async_cloud_active(hass):
+        return True
+    try:
+        get_url(hass, allow_internal=False, allow_ip=True, prefer_external=True)
+    except NoURLAvailableError:
+        return False
+    return True
 
 
 async def async_create_cloudhook(hass: HomeAssistant, webhook_id: str) -> str | None:

@@ -43,7 +43,7 @@ from .api import (
     ActioValidationError,
     ApiMode,
 )
-from .cloudhook import async_create_cloudhook
+from .cloudhook import async_create_cloudhook, async_webhook_reachable
 from .const import (
     ACTIO_HOST,
     CONF_ALLOWED_SOURCES,
@@ -227,6 +227,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_create(self, data: dict[str, Any]) -> ConfigFlowResult:
         webhook_id = webhook.async_generate_id()
         cloud_url = await async_create_cloudhook(self.hass, webhook_id)
+        reachable = cloud_url is not None or async_webhook_reachable(self.hass)
         return self.async_create_entry(
             title=data[CONF_SENDER],
             data={
@@ -234,6 +235,8 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_WEBHOOK_ID: webhook_id,
                 CONF_CLOUDHOOK: cloud_url is not None,
             },
+            # Say so plainly when the URL shown works only inside the home.
+            description=None if reachable else "unreachable",
             description_placeholders={
                 "webhook_url": cloud_url or webhook_url(self.hass, webhook_id)
             },

@@ -10,10 +10,9 @@ from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from .api import ApiMode
-from .cloudhook import async_cloud_active
+from .cloudhook import async_webhook_reachable
 from .config_flow import PHONE_SELECTOR, async_validate, sender_updates
 from .const import (
     CONF_API_MODE,
@@ -27,18 +26,6 @@ from .const import (
 
 if TYPE_CHECKING:
     from .runtime import ActioConfigEntry
-
-
-@callback
-def async_webhook_reachable(hass: HomeAssistant) -> bool:
-    """Whether Home Assistant has a URL the internet can reach (or Cloud)."""
-    if async_cloud_active(hass):
-        return True
-    try:
-        get_url(hass, allow_internal=False, allow_ip=True, prefer_external=True)
-    except NoURLAvailableError:
-        return False
-    return True
 
 
 @callback
