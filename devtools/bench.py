@@ -43,6 +43,7 @@ from .hass import (
     HassApi,
     Process,
     free_port,
+    link_integration,
     onboard,
     set_options,
     set_sim_webhook,
@@ -207,13 +208,9 @@ def write_config(config_dir: Path, port: int, *, recorder: bool) -> None:
         + recording,
         encoding="utf-8",
     )
-    # A regular package (with __init__.py), found first: a namespace package
-    # would lose this folder once HA takes the config dir off sys.path.
-    package = config_dir / "custom_components"
-    bench = package / "actio_bench"
+    link_integration(config_dir)
+    bench = config_dir / "custom_components" / "actio_bench"
     bench.mkdir(parents=True, exist_ok=True)
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    (package / "actio_sms").symlink_to(ROOT / "custom_components" / "actio_sms")
     for name, text in BENCH_INTEGRATION.items():
         (bench / name).write_text(text, encoding="utf-8")
 

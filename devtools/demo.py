@@ -16,6 +16,7 @@ from .hass import (
     DEMO_USER,
     ROOT,
     HassApi,
+    link_integration,
     onboard,
     onboarded,
     set_options,
@@ -93,6 +94,7 @@ async def main() -> None:
     base = f"http://127.0.0.1:{ha_port}"
     sim_url = f"http://127.0.0.1:{sim_port}"
     CONFIG.mkdir(exist_ok=True)
+    link_integration(CONFIG)
     sim = start_simulator(
         sim_port,
         CONFIG / "simulator.log",

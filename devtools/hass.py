@@ -33,9 +33,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def link_integration(config_dir: Path) -> None:
+    """Put the integration in ``config_dir``/custom_components, as HACS would."""
+    target = config_dir / "custom_components" / "actio_sms"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(ROOT / "custom_components" / "actio_sms")
+
+
 def write_config(config_dir: Path, port: int) -> None:
     """A minimal HA configuration listening on ``port``."""
     config_dir.mkdir(parents=True, exist_ok=True)
+    link_integration(config_dir)
     (config_dir / "configuration.yaml").write_text(
         "homeassistant:\n"
         "  name: ACTIO SMS e2e\n"

@@ -67,6 +67,30 @@ def auto_enable_custom_integrations() -> None:
     """The e2e tests use a real hass process, not the test harness's hass."""
 
 
+NEIGHBOUR = {
+    "manifest.json": (
+        '{"domain": "e2e_neighbour", "name": "Another custom integration",'
+        ' "codeowners": [], "documentation": "https://example.invalid",'
+        ' "iot_class": "local_push", "requirements": [], "version": "1.0.0"}'
+    ),
+    "__init__.py": (
+        "async def async_setup(hass, config):\n"
+        "    hass.states.async_set('sensor.e2e_neighbour', 'here')\n"
+        "    return True\n"
+    ),
+}
+
+
+def add_neighbour(config_dir: Path) -> None:
+    """Another custom integration beside ours, as HACS or a user puts one."""
+    folder = config_dir / "custom_components" / "e2e_neighbour"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in NEIGHBOUR.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    with (config_dir / "configuration.yaml").open("a", encoding="utf-8") as config:
+        config.write("e2e_neighbour:\n")
+
+
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     """Simulator + hass on free ports in a temporary config dir."""
@@ -74,6 +98,7 @@ def stack() -> Iterator[Stack]:
     config_dir = Path(tempfile.mkdtemp(prefix="actio-e2e-"))
     ha_port, sim_port = free_port(), free_port()
     write_config(config_dir, ha_port)
+    add_neighbour(config_dir)
     sim = start_simulator(sim_port, config_dir / "simulator.log")
     hass = start_hass(config_dir, config_dir / "hass.log")
     stack = Stack(

@@ -510,6 +510,17 @@ async def test_blueprints(stack: Stack, socket_enabled: None) -> None:
         await api.wait_loaded()
 
 
+async def test_other_custom_integrations_load_beside_ours(
+    stack: Stack, socket_enabled: None
+) -> None:
+    """The dev setup does not hide a config's other custom integrations."""
+    async with aiohttp.ClientSession() as session:
+        api = await ensure_entry(stack, session)
+        state = await api.state("sensor.e2e_neighbour")
+        assert state is not None
+        assert state["state"] == "here"
+
+
 async def runs(api: HassApi, counter: str) -> int:
     state = await api.state(f"counter.{counter}")
     assert state is not None
