@@ -5,7 +5,10 @@ from __future__ import annotations
 from unittest.mock import patch
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 
 from custom_components.actio_sms.const import (
     CONF_ALLOWED_SOURCES,
@@ -422,11 +425,16 @@ async def test_recipient_subentry(
         result["flow_id"], {CONF_NAME: "Mom", CONF_NUMBER: "60010020"}
     )
     assert result["errors"] == {CONF_NUMBER: "invalid_number"}
+    changes = async_capture_events(hass, "state_changed")
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_NAME: "Mom", CONF_NUMBER: "+48 600 100 200"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
+    # No reload: the new entity appears, nothing else changes state.
+    assert [e.data["entity_id"] for e in changes] == [
+        "notify.actio_sms_48732129000_mom"
+    ]
     [subentry] = init_integration.subentries.values()
     assert subentry.title == "Mom"
     assert subentry.data == {CONF_NUMBER: "48600100200"}

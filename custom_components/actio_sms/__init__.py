@@ -23,7 +23,7 @@ from .history import MessageLog
 from .hub import DATA_ACTIO, ActioData
 from .phone import async_load_metadata
 from .repairs import async_track_webhook_reachable
-from .runtime import ActioConfigEntry, async_create_runtime
+from .runtime import ActioConfigEntry, async_create_runtime, recipients_of
 from .services import async_setup_services
 from .webhook import (
     async_register as async_register_webhook,
@@ -77,8 +77,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
 
 
 async def _async_reload(hass: HomeAssistant, entry: ActioConfigEntry) -> None:
-    """Reload when options or subentries change."""
-    await hass.config_entries.async_reload(entry.entry_id)
+    """Reload when the settings or an existing recipient changed.
+
+    A recipient added needs no reload (the notify platform adds its entity, and
+    nothing else goes unavailable); one removed takes its entity and device
+    along with it.
+    """
+    runtime = entry.runtime_data
+    now = recipients_of(entry)
+    changed = any(
+        sub_id in now and now[sub_id] != before
+        for sub_id, before in runtime.recipients.items()
+    )
+    if (
+        changed
+        or dict(entry.data) != runtime.data
+        or dict(entry.options) != runtime.options
+    ):
+        await hass.config_entries.async_reload(entry.entry_id)
+        return
+    runtime.recipients = now
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bool:

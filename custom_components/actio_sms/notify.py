@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
 from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET
 from homeassistant.components.notify.legacy import BaseNotificationService
-from homeassistant.config_entries import ConfigSubentry
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -76,12 +76,29 @@ async def async_setup_entry(
     runtime = entry.runtime_data
     if runtime.settings.default_recipients:
         async_add_entities([ActioDefaultNotify(runtime, DEFAULT_RECIPIENTS)])
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_RECIPIENT:
-            async_add_entities(
-                [ActioRecipientNotify(runtime, subentry)],
-                config_subentry_id=subentry.subentry_id,
-            )
+    added: set[str] = set()
+
+    @callback
+    def _async_add_recipients() -> None:
+        for subentry in entry.subentries.values():
+            if (
+                subentry.subentry_type == SUBENTRY_RECIPIENT
+                and subentry.subentry_id not in added
+            ):
+                added.add(subentry.subentry_id)
+                async_add_entities(
+                    [ActioRecipientNotify(runtime, subentry)],
+                    config_subentry_id=subentry.subentry_id,
+                )
+
+    async def _async_entry_updated(_hass: HomeAssistant, _entry: ConfigEntry) -> None:
+        # A recipient added while loaded: its entity, without a reload (other
+        # changes reload the entry, see __init__).
+        if dict(entry.options) == runtime.options and dict(entry.data) == runtime.data:
+            _async_add_recipients()
+
+    _async_add_recipients()
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
 
 
 class ActioNotifyBase(ActioEntity, NotifyEntity):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -24,6 +25,7 @@ from .const import (
     DEFAULT_HISTORY_DAYS,
     DEFAULT_HISTORY_SIZE,
     DOMAIN,
+    SUBENTRY_RECIPIENT,
 )
 from .guard import SpendGuard
 from .history import MessageLog
@@ -48,10 +50,17 @@ class ActioRuntimeData:
     """Bounds the entry's requests to ACTIO, across all concurrent sends."""
     device_id: str | None = None
     last_error: str | None = None
+    data: dict[str, Any] = field(init=False)
+    options: dict[str, Any] = field(init=False)
+    recipients: dict[str, tuple[str, dict[str, Any]]] = field(init=False)
+    """What the entry was loaded with: a change to these reloads it."""
 
     def __post_init__(self) -> None:
-        """Create the send bound."""
+        """Create the send bound; note what the entry was loaded with."""
         self.send_gate = asyncio.Semaphore(self.settings.concurrency)
+        self.data = dict(self.entry.data)
+        self.options = dict(self.entry.options)
+        self.recipients = recipients_of(self.entry)
 
     @property
     def entry_id(self) -> str:
@@ -62,6 +71,15 @@ class ActioRuntimeData:
     def log(self) -> MessageLog:
         """The entry's message log (owned by its hub, which outlives loads)."""
         return self.hub.log
+
+
+def recipients_of(entry: ConfigEntry[Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Recipient subentries by id: (title, data)."""
+    return {
+        sub_id: (sub.title, dict(sub.data))
+        for sub_id, sub in entry.subentries.items()
+        if sub.subentry_type == SUBENTRY_RECIPIENT
+    }
 
 
 async def async_create_runtime(
