@@ -207,15 +207,21 @@ async def test_user_flow_cannot_connect(hass: HomeAssistant, simulator: Sim) -> 
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
+    assert result["data_schema"].schema["advanced"].options == {"collapsed": True}
+    port = free_port()
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(f"http://127.0.0.1:{free_port()}")
+        result["flow_id"], user_input(f"http://127.0.0.1:{port}")
     )
     assert result["errors"] == {"base": "cannot_connect"}
+    # The error says why, and the changed URL stays in sight.
+    assert f"127.0.0.1:{port}" in result["description_placeholders"]["reason"]
+    assert result["data_schema"].schema["advanced"].options == {"collapsed": False}
     simulator.fault("500", count=1)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(simulator.url)
     )
     assert result["errors"] == {"base": "cannot_connect"}
+    assert result["description_placeholders"]["reason"] == "ACTIO server error 500"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(simulator.url)
     )

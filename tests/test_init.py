@@ -139,7 +139,7 @@ async def test_setup_sender_refused_offers_a_fix(
     )
     flow = await resp.json()
     assert flow["step_id"] == "sender"
-    assert flow["description_placeholders"] == {"sender": SENDER}
+    assert flow["description_placeholders"] == {"sender": SENDER, "reason": ""}
     # A number ACTIO also refuses: the form says so and stays.
     resp = await client.post(
         f"/api/repairs/issues/fix/{flow['flow_id']}", json={"sender": "48732129009"}

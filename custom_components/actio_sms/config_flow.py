@@ -102,29 +102,34 @@ MODE_SELECTOR = SelectSelector(
 
 async def async_validate(
     hass: HomeAssistant, token: str, sender: str, api_url: str, mode: ApiMode
-) -> tuple[str | None, dict[str, str]]:
-    """Normalise the sender and probe ACTIO; return (sender, errors)."""
+) -> tuple[str | None, dict[str, str], dict[str, str]]:
+    """Normalise the sender and probe ACTIO; return (sender, errors, placeholders).
+
+    The placeholders carry why ACTIO could not be reached, for the error text.
+    """
+    placeholders = {"reason": ""}
     await async_load_metadata(hass)
     try:
         number = normalize_number(sender)
     except InvalidNumberError:
         # Not a number at all: ACTIO was not asked, so do not blame ACTIO.
-        return None, {CONF_SENDER: "invalid_number"}
+        return None, {CONF_SENDER: "invalid_number"}, placeholders
     client = ActioClient(async_get_clientsession(hass), token, base_url=api_url)
     try:
         await client.check_credentials(number, mode=mode)
     except ActioAuthError:
-        return number, {"base": "invalid_auth"}
+        return number, {"base": "invalid_auth"}, placeholders
     except ActioValidationError as err:
         if "from" in err.errors:
-            return number, {CONF_SENDER: "invalid_sender"}
-        return number, {"base": "unknown"}
-    except ActioError:
-        return number, {"base": "cannot_connect"}
+            return number, {CONF_SENDER: "invalid_sender"}, placeholders
+        return number, {"base": "unknown"}, placeholders
+    except ActioError as err:
+        placeholders["reason"] = str(err)
+        return number, {"base": "cannot_connect"}, placeholders
     except Exception:  # noqa: BLE001
         LOGGER.exception("Unexpected error while checking ACTIO credentials")
-        return number, {"base": "unknown"}
-    return number, {}
+        return number, {"base": "unknown"}, placeholders
+    return number, {}, placeholders
 
 
 def sender_updates(entry: ConfigEntry[Any], sender: str) -> dict[str, Any]:
@@ -174,11 +179,14 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the token and the sender number."""
         errors: dict[str, str] = {}
+        placeholders = {"reason": ""}
+        changed_advanced = False
         if user_input is not None:
             advanced = user_input.get(SECTION_ADVANCED, {})
             api_url = str(advanced.get(CONF_API_URL) or DEFAULT_BASE_URL).rstrip("/")
             mode = ApiMode(advanced.get(CONF_API_MODE, ApiMode.SMS))
-            sender, errors = await async_validate(
+            changed_advanced = api_url != DEFAULT_BASE_URL or mode is not ApiMode.SMS
+            sender, errors, placeholders = await async_validate(
                 self.hass,
                 user_input[CONF_TOKEN],
                 user_input[CONF_SENDER],
@@ -214,13 +222,14 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                                     ): MODE_SELECTOR,
                                 }
                             ),
-                            {"collapsed": True},
+                            # Open after an error if the user changed it there.
+                            {"collapsed": not changed_advanced},
                         ),
                     }
                 ),
                 user_input,
             ),
-            description_placeholders={"default_url": DEFAULT_BASE_URL},
+            description_placeholders={"default_url": DEFAULT_BASE_URL, **placeholders},
             errors=errors,
         )
 
@@ -254,8 +263,9 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for a new token."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
+        placeholders = {"reason": ""}
         if user_input is not None:
-            _, errors = await async_validate(
+            _, errors, placeholders = await async_validate(
                 self.hass,
                 user_input[CONF_TOKEN],
                 entry.data[CONF_SENDER],
@@ -269,7 +279,10 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR}),
-            description_placeholders={"sender": entry.data[CONF_SENDER]},
+            description_placeholders={
+                "sender": entry.data[CONF_SENDER],
+                **placeholders,
+            },
             errors=errors,
         )
 
@@ -279,9 +292,10 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change token, sender or API URL."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
+        placeholders = {"reason": ""}
         if user_input is not None:
             api_url = str(user_input[CONF_API_URL]).rstrip("/")
-            sender, errors = await async_validate(
+            sender, errors, placeholders = await async_validate(
                 self.hass,
                 user_input[CONF_TOKEN],
                 user_input[CONF_SENDER],
@@ -312,6 +326,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                 ),
                 user_input or dict(entry.data),
             ),
+            description_placeholders=placeholders,
             errors=errors,
         )
 

@@ -106,8 +106,9 @@ class InvalidSenderRepairFlow(RepairsFlow):
         """Ask for the number."""
         entry = self._entry
         errors: dict[str, str] = {}
+        placeholders = {"reason": ""}
         if user_input is not None:
-            sender, errors = await async_validate(
+            sender, errors, placeholders = await async_validate(
                 self.hass,
                 entry.data[CONF_TOKEN],
                 user_input[CONF_SENDER],
@@ -129,7 +130,10 @@ class InvalidSenderRepairFlow(RepairsFlow):
         return self.async_show_form(
             step_id="sender",
             data_schema=vol.Schema({vol.Required(CONF_SENDER): PHONE_SELECTOR}),
-            description_placeholders={"sender": entry.data[CONF_SENDER]},
+            description_placeholders={
+                "sender": entry.data[CONF_SENDER],
+                **placeholders,
+            },
             errors=errors,
         )
 
