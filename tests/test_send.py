@@ -23,6 +23,7 @@ from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.service import async_get_cached_service_description
 from homeassistant.setup import async_setup_component
 
 from .conftest import (
@@ -640,3 +641,14 @@ async def test_debug_log_names_text_and_numbers(
     )
     assert "Received an SMS from 48600100201 to 48732129000: Ok 👍" in caplog.messages
     assert f"Delivery report: {ids[0]} is delivered" in caplog.messages
+
+
+async def test_legacy_notify_describes_itself(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Not notify's generic "…using the actio_sms service" text."""
+    description = async_get_cached_service_description(hass, "notify", DOMAIN)
+    assert description is not None
+    assert description["name"] == "Send an SMS with ACTIO"
+    assert "as an SMS through ACTIO" in description["description"]
+    assert "target" in description["fields"]

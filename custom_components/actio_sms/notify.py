@@ -6,13 +6,18 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
-from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET
+from homeassistant.components.notify.const import (
+    ATTR_DATA,
+    ATTR_TARGET,
+    DOMAIN as NOTIFY_DOMAIN,
+)
 from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.service import async_set_service_schema
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
 from .const import CONF_NUMBER, CONF_SENDER, DOMAIN, MANUFACTURER, SUBENTRY_RECIPIENT
@@ -53,6 +58,24 @@ class ActioNotificationService(BaseNotificationService):
     def __init__(self, hass: HomeAssistant) -> None:
         """Keep hass."""
         self.hass = hass
+
+    async def async_register_services(self) -> None:
+        """Register, then say what this service does (not notify's generic text)."""
+        await super().async_register_services()
+        async_set_service_schema(
+            self.hass,
+            NOTIFY_DOMAIN,
+            DOMAIN,
+            {
+                "name": "Send an SMS with ACTIO",
+                "description": (
+                    "Sends the message as an SMS through ACTIO to the numbers in "
+                    "target, or to the entry's default recipients; data.sender "
+                    "picks the entry when there are several."
+                ),
+                "fields": self.services_dict["notify"]["fields"],
+            },
+        )
 
     async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
         """Send to the targets, or the entry's default recipients."""
