@@ -1,9 +1,11 @@
-"""Logbook descriptions of the events."""
+"""Logbook lines: one per SMS and per report, with the recipient's name."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from custom_components.actio_sms.const import (
     DOMAIN,
@@ -14,9 +16,13 @@ from custom_components.actio_sms.const import (
 from custom_components.actio_sms.logbook import async_describe_events
 from homeassistant.core import Event, HomeAssistant
 
+from .conftest import FAMILY, Sim, actio_entry
 
-async def test_logbook(hass: HomeAssistant) -> None:
-    described: dict[str, Callable[[Event], dict[str, Any]]] = {}
+Describers = dict[str, Callable[[Event], dict[str, Any]]]
+
+
+def describers(hass: HomeAssistant) -> Describers:
+    described: Describers = {}
 
     def register(
         domain: str, event_type: str, describe: Callable[[Event], dict[str, Any]]
@@ -25,38 +31,91 @@ async def test_logbook(hass: HomeAssistant) -> None:
         described[event_type] = describe
 
     async_describe_events(hass, register)
+    return described
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                "SMS from Mom (48600100200): Jestem w domu",
+                "SMS from 48600100299: hi",
+                "SMS to Dad (48600100201) delivered: Obiad!",
+                "SMS to 48600100299 not delivered: " + "x" * 79 + "…",
+                "SMS def error",
+                "SMS command from Mom (48600100200): status",
+            ],
+        ),
+        (
+            "pl",
+            [
+                "SMS od Mom (48600100200): Jestem w domu",
+                "SMS od 48600100299: hi",
+                "SMS do Dad (48600100201) dostarczony: Obiad!",
+                "SMS do 48600100299 niedostarczony: " + "x" * 79 + "…",
+                "SMS def error",
+                "Polecenie SMS od Mom (48600100200): status",
+            ],
+        ),
+    ],
+)
+async def test_logbook(
+    hass: HomeAssistant, simulator: Sim, language: str, expected: list[str]
+) -> None:
+    entry = actio_entry(simulator.url, recipients=FAMILY)
+    entry.add_to_hass(hass)
+    hass.config.language = language
+    described = describers(hass)
     assert set(described) == {
         EVENT_MESSAGE_RECEIVED,
         EVENT_DELIVERY_STATUS,
         EVENT_COMMAND,
     }
-    rows = [
-        described[EVENT_MESSAGE_RECEIVED](
-            Event(EVENT_MESSAGE_RECEIVED, {"from": "48600100200", "body": "hi"})
+    entry_id = {"config_entry_id": entry.entry_id}
+    events = [
+        Event(
+            EVENT_MESSAGE_RECEIVED,
+            entry_id | {"from": "48600100200", "body": "Jestem  w domu"},
         ),
-        described[EVENT_DELIVERY_STATUS](
-            Event(
-                EVENT_DELIVERY_STATUS,
-                {
-                    "message_id": "abc",
-                    "status": "delivered",
-                    "recipient": "48600100200",
-                },
-            )
+        Event(EVENT_MESSAGE_RECEIVED, entry_id | {"from": "48600100299", "body": "hi"}),
+        Event(
+            EVENT_DELIVERY_STATUS,
+            entry_id
+            | {
+                "message_id": "abc",
+                "status": "delivered",
+                "recipient": "48600100201",
+                "body": "Obiad!",
+            },
         ),
-        described[EVENT_DELIVERY_STATUS](
-            Event(EVENT_DELIVERY_STATUS, {"message_id": "def", "status": "error"})
+        Event(
+            EVENT_DELIVERY_STATUS,
+            entry_id
+            | {
+                "message_id": "xyz",
+                "status": "error",
+                "recipient": "48600100299",
+                "body": "x" * 200,
+            },
         ),
-        described[EVENT_COMMAND](
-            Event(
-                EVENT_COMMAND,
-                {"from": "48600100200", "command": "status", "response": "All off"},
-            )
+        Event(
+            EVENT_DELIVERY_STATUS, entry_id | {"message_id": "def", "status": "error"}
+        ),
+        Event(
+            EVENT_COMMAND,
+            entry_id | {"from": "48600100200", "command": "status", "response": "ok"},
         ),
     ]
-    assert [(r["name"], r["message"]) for r in rows] == [
-        ("ACTIO SMS", "received an SMS from 48600100200"),
-        ("ACTIO SMS", "SMS abc to 48600100200 was delivered"),
-        ("ACTIO SMS", "SMS def failed"),
-        ("ACTIO SMS", "ran an SMS command from 48600100200: status"),
+    rows = [described[event.event_type](event) for event in events]
+    assert [r["message"] for r in rows] == expected
+    assert {r["name"] for r in rows} == {"ACTIO"}
+    assert [r["icon"] for r in rows] == [
+        "mdi:message-arrow-left",
+        "mdi:message-arrow-left",
+        "mdi:message-check",
+        "mdi:message-alert",
+        "mdi:message-alert",
+        "mdi:message-cog",
     ]

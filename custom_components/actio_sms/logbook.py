@@ -1,17 +1,51 @@
-"""Logbook descriptions for the integration's events."""
+"""Logbook lines for the integration's events: who, and what was said."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.logbook.const import (
+    LOGBOOK_ENTRY_ICON,
     LOGBOOK_ENTRY_MESSAGE,
     LOGBOOK_ENTRY_NAME,
 )
 from homeassistant.core import Event, HomeAssistant, callback
 
-from .const import DOMAIN, EVENT_COMMAND, EVENT_DELIVERY_STATUS, EVENT_MESSAGE_RECEIVED
+from .const import (
+    CONF_NUMBER,
+    DOMAIN,
+    EVENT_COMMAND,
+    EVENT_DELIVERY_STATUS,
+    EVENT_MESSAGE_RECEIVED,
+    SUBENTRY_RECIPIENT,
+)
+
+MAX_TEXT: Final = 80
+
+# The logbook takes finished text, not translation keys: Home Assistant's
+# language picks one of these (English for any other).
+TEXTS: Final = {
+    "en": {
+        "received": "SMS from {who}: {text}",
+        "delivered": "SMS to {who} delivered: {text}",
+        "error": "SMS to {who} not delivered: {text}",
+        "unknown_sms": "SMS {message_id} {status}",
+        "command": "SMS command from {who}: {text}",
+    },
+    "pl": {
+        "received": "SMS od {who}: {text}",
+        "delivered": "SMS do {who} dostarczony: {text}",
+        "error": "SMS do {who} niedostarczony: {text}",
+        "unknown_sms": "SMS {message_id} {status}",
+        "command": "Polecenie SMS od {who}: {text}",
+    },
+}
+
+
+def _short(value: Any) -> str:
+    text = " ".join(str(value or "").split())
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
 @callback
@@ -19,35 +53,65 @@ def async_describe_events(
     hass: HomeAssistant,
     async_describe_event: Callable[[str, str, Callable[[Event], dict[str, Any]]], None],
 ) -> None:
-    """Describe inbound SMS and delivery reports."""
+    """One line per SMS and per report, naming the recipient where known."""
+
+    def texts() -> dict[str, str]:
+        return TEXTS.get(hass.config.language.split("-")[0], TEXTS["en"])
+
+    def who(event: Event, number: Any) -> str:
+        """A recipient's name with the number, or the number."""
+        entry = hass.config_entries.async_get_entry(
+            str(event.data.get("config_entry_id"))
+        )
+        if entry is not None:
+            for subentry in entry.subentries.values():
+                if (
+                    subentry.subentry_type == SUBENTRY_RECIPIENT
+                    and subentry.data.get(CONF_NUMBER) == number
+                ):
+                    return f"{subentry.title} ({number})"
+        return str(number)
 
     @callback
     def describe_received(event: Event) -> dict[str, str]:
+        data = event.data
         return {
-            LOGBOOK_ENTRY_NAME: "ACTIO SMS",
-            LOGBOOK_ENTRY_MESSAGE: f"received an SMS from {event.data.get('from')}",
+            LOGBOOK_ENTRY_NAME: "ACTIO",
+            LOGBOOK_ENTRY_MESSAGE: texts()["received"].format(
+                who=who(event, data.get("from")), text=_short(data.get("body"))
+            ),
+            LOGBOOK_ENTRY_ICON: "mdi:message-arrow-left",
         }
 
     @callback
     def describe_delivery(event: Event) -> dict[str, str]:
-        recipient = event.data.get("recipient")
-        target = f" to {recipient}" if recipient else ""
-        status = (
-            "was delivered" if event.data.get("status") == "delivered" else "failed"
-        )
+        data = event.data
+        delivered = data.get("status") == "delivered"
+        if (recipient := data.get("recipient")) is None:
+            message = texts()["unknown_sms"].format(
+                message_id=data.get("message_id"), status=data.get("status")
+            )
+        else:
+            message = texts()["delivered" if delivered else "error"].format(
+                who=who(event, recipient), text=_short(data.get("body"))
+            )
         return {
-            LOGBOOK_ENTRY_NAME: "ACTIO SMS",
-            LOGBOOK_ENTRY_MESSAGE: f"SMS {event.data.get('message_id')}{target} {status}",
+            LOGBOOK_ENTRY_NAME: "ACTIO",
+            LOGBOOK_ENTRY_MESSAGE: message,
+            LOGBOOK_ENTRY_ICON: "mdi:message-check"
+            if delivered
+            else "mdi:message-alert",
         }
 
     @callback
     def describe_command(event: Event) -> dict[str, str]:
+        data = event.data
         return {
-            LOGBOOK_ENTRY_NAME: "ACTIO SMS",
-            LOGBOOK_ENTRY_MESSAGE: (
-                f"ran an SMS command from {event.data.get('from')}: "
-                f"{event.data.get('command')}"
+            LOGBOOK_ENTRY_NAME: "ACTIO",
+            LOGBOOK_ENTRY_MESSAGE: texts()["command"].format(
+                who=who(event, data.get("from")), text=_short(data.get("command"))
             ),
+            LOGBOOK_ENTRY_ICON: "mdi:message-cog",
         }
 
     async_describe_event(DOMAIN, EVENT_MESSAGE_RECEIVED, describe_received)

@@ -129,6 +129,8 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         key="remaining_today",
         translation_key="remaining_today",
         change=Change.USAGE,
+        # A measurement (with its unit): statistics, and no logbook line per send.
+        state_class=SensorStateClass.MEASUREMENT,
         exists_fn=lambda settings: settings.daily_limit > 0,
         value_fn=lambda rt: max(0, rt.settings.daily_limit - rt.log.parts_today()),
     ),
