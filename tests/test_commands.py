@@ -174,7 +174,7 @@ async def test_wrong_pins_lock_the_number_out(
     await post_sms(client, "k7#Qz4 turn on the kitchen light")
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
-    assert issue.translation_placeholders["number"] == OWNER
+    assert issue.translation_placeholders["number"] == "+48 600 100 200"
     # Locked: even the right PIN does nothing now (and is still not kept).
     received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     await post_sms(client, f"{PIN} turn on the kitchen light")

@@ -79,7 +79,7 @@ async def test_user_flow(hass: HomeAssistant, simulator: Sim) -> None:
         result["flow_id"], user_input(simulator.url + "/")
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == SENDER
+    assert result["title"] == "+48 732 129 000"  # as people write it
     data = result["data"]
     assert data[CONF_SENDER] == SENDER
     assert data[CONF_TOKEN] == TOKEN
@@ -287,7 +287,7 @@ async def test_reauth(
     mock_config_entry.add_to_hass(hass)
     result = await mock_config_entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
-    assert result["description_placeholders"]["sender"] == SENDER
+    assert result["description_placeholders"]["sender"] == "+48 732 129 000"
     simulator.fault(fault, count=1)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOKEN: token}
@@ -332,7 +332,7 @@ async def test_reconfigure(
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert mock_config_entry.unique_id == "48732129005"
-    assert mock_config_entry.title == "48732129005"
+    assert mock_config_entry.title == "+48 732 129 005"
     assert mock_config_entry.data[CONF_TOKEN] == "other"
     assert mock_config_entry.data[CONF_WEBHOOK_ID]  # kept
 

@@ -59,7 +59,7 @@ async def test_reconfigure_to_new_number_keeps_entities_and_devices(
 
     assert entry.state is ConfigEntryState.LOADED
     assert entry.unique_id == NEW_SENDER
-    assert entry.title == NEW_SENDER
+    assert entry.title == "+48 732 129 005"  # as people write it
     entities_after, devices_after = registries(hass, entry)
     # Same entity ids with the same unique ids: automations keep working.
     assert entities_after == entities_before

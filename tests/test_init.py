@@ -131,7 +131,7 @@ async def test_setup_sender_refused_offers_a_fix(
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.is_fixable
-    assert issue.translation_placeholders == {"sender": SENDER}
+    assert issue.translation_placeholders == {"sender": "+48 732 129 000"}
 
     client = await hass_client()
     resp = await client.post(
@@ -139,7 +139,10 @@ async def test_setup_sender_refused_offers_a_fix(
     )
     flow = await resp.json()
     assert flow["step_id"] == "sender"
-    assert flow["description_placeholders"] == {"sender": SENDER, "reason": ""}
+    assert flow["description_placeholders"] == {
+        "sender": "+48 732 129 000",
+        "reason": "",
+    }
     # A number ACTIO also refuses: the form says so and stays.
     resp = await client.post(
         f"/api/repairs/issues/fix/{flow['flow_id']}", json={"sender": "48732129009"}

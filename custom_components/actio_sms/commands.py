@@ -22,6 +22,7 @@ from homeassistant.helpers import issue_registry as ir
 from .const import DOMAIN, EVENT_COMMAND, ISSUE_COMMAND_LOCKOUT, LOGGER
 from .hub import DATA_ACTIO
 from .models import InboundMessage
+from .phone import format_number
 from .sending import async_send
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class CommandHandler:
             severity=ir.IssueSeverity.WARNING,
             translation_key=ISSUE_COMMAND_LOCKOUT,
             translation_placeholders={
-                "number": sender,
+                "number": format_number(sender),
                 "failures": str(LOCKOUT_FAILURES),
                 "minutes": str(int(LOCKOUT // 60)),
                 "title": self.runtime.entry.title,

@@ -82,6 +82,7 @@ from .phone import (
     Encoding,
     InvalidNumberError,
     async_load_metadata,
+    format_number,
     normalize_number,
     normalize_numbers,
 )
@@ -138,7 +139,9 @@ def sender_updates(entry: ConfigEntry[Any], sender: str) -> dict[str, Any]:
     Entities and devices are keyed by the entry id, so they stay. The title
     follows the number unless the user renamed the entry.
     """
-    title = sender if entry.title == entry.data[CONF_SENDER] else entry.title
+    old = entry.data[CONF_SENDER]
+    renamed = entry.title not in (old, format_number(old))
+    title = entry.title if renamed else format_number(sender)
     return {
         "unique_id": sender,
         "title": title,
@@ -238,7 +241,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
         cloud_url = await async_create_cloudhook(self.hass, webhook_id)
         reachable = cloud_url is not None or async_webhook_reachable(self.hass)
         return self.async_create_entry(
-            title=data[CONF_SENDER],
+            title=format_number(data[CONF_SENDER]),
             data={
                 **data,
                 CONF_WEBHOOK_ID: webhook_id,
@@ -280,7 +283,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR}),
             description_placeholders={
-                "sender": entry.data[CONF_SENDER],
+                "sender": format_number(entry.data[CONF_SENDER]),
                 **placeholders,
             },
             errors=errors,

@@ -20,6 +20,7 @@ from .const import (
     EVENT_MESSAGE_RECEIVED,
     SUBENTRY_RECIPIENT,
 )
+from .phone import format_number
 
 MAX_TEXT: Final = 80
 
@@ -69,8 +70,8 @@ def async_describe_events(
                     subentry.subentry_type == SUBENTRY_RECIPIENT
                     and subentry.data.get(CONF_NUMBER) == number
                 ):
-                    return f"{subentry.title} ({number})"
-        return str(number)
+                    return f"{subentry.title} ({format_number(str(number))})"
+        return format_number(str(number))
 
     @callback
     def describe_received(event: Event) -> dict[str, str]:

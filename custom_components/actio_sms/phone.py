@@ -8,7 +8,7 @@ import math
 from typing import Final
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 from phonenumbers.phonemetadata import PhoneMetadata
 
 from homeassistant.core import HomeAssistant
@@ -141,6 +141,17 @@ def normalize_numbers(numbers: list[str]) -> NormalizedNumbers:
         except InvalidNumberError as err:
             invalid.append(err)
     return NormalizedNumbers(list(seen), invalid)
+
+
+def format_number(digits: str) -> str:
+    """A number as people write it (``+48 732 129 000``); anything else as is."""
+    if not (digits.isascii() and digits.isdigit()):
+        return digits
+    try:
+        parsed = phonenumbers.parse(f"+{digits}")
+    except NumberParseException:
+        return f"+{digits}"
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL)
 
 
 def display_sender(value: str) -> str:

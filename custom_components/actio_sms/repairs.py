@@ -23,6 +23,7 @@ from .const import (
     ISSUE_INVALID_SENDER,
     ISSUE_WEBHOOK_UNREACHABLE,
 )
+from .phone import format_number
 
 if TYPE_CHECKING:
     from .runtime import ActioConfigEntry
@@ -74,7 +75,7 @@ def async_raise_invalid_sender_issue(
         is_persistent=False,
         severity=ir.IssueSeverity.ERROR,
         translation_key=ISSUE_INVALID_SENDER,
-        translation_placeholders={"sender": sender},
+        translation_placeholders={"sender": format_number(sender)},
         data={"entry_id": entry.entry_id},
     )
 
@@ -131,7 +132,7 @@ class InvalidSenderRepairFlow(RepairsFlow):
             step_id="sender",
             data_schema=vol.Schema({vol.Required(CONF_SENDER): PHONE_SELECTOR}),
             description_placeholders={
-                "sender": entry.data[CONF_SENDER],
+                "sender": format_number(entry.data[CONF_SENDER]),
                 **placeholders,
             },
             errors=errors,
