@@ -441,6 +441,12 @@ async def test_recipient_subentry(
     assert [e.data["entity_id"] for e in changes] == [
         "notify.actio_sms_48732129000_mom"
     ]
+    # The dialog names the entity it made.
+    assert result["description_placeholders"] == {
+        "name": "Mom",
+        "number": "+48 600 100 200",
+        "entity_id": "notify.actio_sms_48732129000_mom",
+    }
     [subentry] = init_integration.subentries.values()
     assert subentry.title == "Mom"
     assert subentry.data == {CONF_NUMBER: "48600100200"}

@@ -8,6 +8,7 @@ from typing import Any
 import probatio as vol
 
 from homeassistant.components import webhook
+from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
@@ -19,6 +20,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
@@ -501,7 +503,20 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
                     return self.async_update_and_abort(
                         entry, current, title=title, data=data, unique_id=number
                     )
-                return self.async_create_entry(title=title, data=data, unique_id=number)
+                # The id the notify entity will get (named after its device).
+                entity_id = er.async_get(self.hass).async_generate_entity_id(
+                    NOTIFY_DOMAIN, f"ACTIO SMS {entry.data[CONF_SENDER]} {title}"
+                )
+                return self.async_create_entry(
+                    title=title,
+                    data=data,
+                    unique_id=number,
+                    description_placeholders={
+                        "name": title,
+                        "number": format_number(number),
+                        "entity_id": entity_id,
+                    },
+                )
         suggested = user_input or (
             {CONF_NAME: current.title, CONF_NUMBER: current.data[CONF_NUMBER]}
             if current
