@@ -138,17 +138,17 @@ async def test_delivery_after_restart(
         await hass3.async_stop(force=True)
 
 
+async def send_two(hass: HomeAssistant) -> tuple[str, str]:
+    """Send one SMS to two numbers; their message ids."""
+    response = await send(hass, ["600100200", "600100201"], "x")
+    first, second = (m["message_id"] for m in response["messages"])
+    return first, second
+
+
 async def test_duplicate_reports_do_not_double_count(
     hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth
 ) -> None:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "send_message",
-        {"message": "x", "recipients": ["600100200", "600100201"]},
-        blocking=True,
-        return_response=True,
-    )
-    first, second = (m["message_id"] for m in response["messages"])
+    first, second = await send_two(hass)
     client = await hass_client_no_auth()
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     for message_id, status in [
@@ -175,14 +175,7 @@ async def test_delivered_is_final_and_counters_never_go_down(
     hass: HomeAssistant, init_integration: MockConfigEntry, hass_client_no_auth
 ) -> None:
     """An error report after delivery is ignored: no event, no counter change."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "send_message",
-        {"message": "x", "recipients": ["600100200", "600100201"]},
-        blocking=True,
-        return_response=True,
-    )
-    first, second = (m["message_id"] for m in response["messages"])
+    first, second = await send_two(hass)
     client = await hass_client_no_auth()
     for message_id in (first, second):
         await client.post(
