@@ -56,6 +56,8 @@ def write_config(config_dir: Path, port: int) -> None:
         "  server_host: 127.0.0.1\n"
         f"  server_port: {port}\n"
         "frontend:\nconfig:\nlogbook:\nhistory:\nsystem_log:\n"
+        # What a default install records: the Activity page reads it.
+        "recorder:\n  commit_interval: 1\n"
         "automation: !include automations.yaml\n"
         "counter:\n  naive_runs:\n  guarded_runs:\n"
         "conversation:\n"

@@ -267,10 +267,17 @@ async def test_phone_page_to_sensor(stack: Stack, socket_enabled: None) -> None:
             await ha.wait_for_selector("text=ACTIO SMS 48732129000", timeout=10000)
             await ha.wait_for_timeout(500)
             await ha.screenshot(path=str(ARTIFACTS / "integration.png"))
+
+            # The Activity page after the SMS above (and its answer).
+            await ha.goto(f"{stack.base}/logbook")
+            await ha.wait_for_selector("text=SMS from", timeout=30000)
+            await ha.wait_for_timeout(1000)
+            await ha.screenshot(path=str(ARTIFACTS / "activity.png"), full_page=True)
         finally:
             await browser.close()
     assert (ARTIFACTS / "phone.png").stat().st_size > 10_000
     assert (ARTIFACTS / "integration.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "activity.png").stat().st_size > 10_000
 
 
 async def test_restart_with_api_down_loses_nothing(
