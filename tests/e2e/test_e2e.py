@@ -257,6 +257,26 @@ async def test_phone_page_to_sensor(stack: Stack, socket_enabled: None) -> None:
             await page.wait_for_selector("text=Odpowiedź z HA: 21,5 °C 🌡️", timeout=5000)
             await page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
 
+            # Control by SMS from the phone page: the command, then Assist's answer.
+            entry = await api.wait_loaded()
+            await set_options(
+                api,
+                entry["entry_id"],
+                command_senders=["48600100200"],
+                command_pin="4321",
+            )
+            await api.wait_loaded()
+            await page.fill("#from", "48600100200")
+            await page.fill("#body", "4321 turn on the kitchen light")
+            await page.click("#send")
+            await page.wait_for_selector("text=Turned on the switch", timeout=15000)
+            await page.screenshot(
+                path=str(ARTIFACTS / "phone_command.png"), full_page=True
+            )
+            assert (await api.state("switch.kitchen_light"))["state"] == "on"
+            await set_options(api, entry["entry_id"])
+            await api.wait_loaded()
+
             # Home Assistant's integration page, logged in through the login form.
             ha = await browser.new_page(viewport={"width": 1280, "height": 800})
             await ha.goto(f"{stack.base}/config/integrations/integration/actio_sms")
@@ -278,6 +298,7 @@ async def test_phone_page_to_sensor(stack: Stack, socket_enabled: None) -> None:
     assert (ARTIFACTS / "phone.png").stat().st_size > 10_000
     assert (ARTIFACTS / "integration.png").stat().st_size > 10_000
     assert (ARTIFACTS / "activity.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "phone_command.png").stat().st_size > 10_000
 
 
 async def test_restart_with_api_down_loses_nothing(
