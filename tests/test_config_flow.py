@@ -507,7 +507,7 @@ async def test_removing_a_recipient_removes_its_device(
     remaining = dr.async_entries_for_config_entry(devices, entry.entry_id)
     assert sorted(d.name for d in remaining) == [
         f"ACTIO SMS {SENDER}",
-        f"ACTIO SMS {SENDER} Dad",
+        "Dad (+48 600 100 201)",
     ]
     assert er.async_get(hass).async_get("notify.actio_sms_48732129000_mom") is None
     assert hass.states.get("notify.actio_sms_48732129000_mom") is None

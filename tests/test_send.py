@@ -543,7 +543,10 @@ async def test_recipient_entities(
     )
     mom_entity = er.async_get(hass).async_get("notify.actio_sms_48732129000_mom")
     mom_device = devices.async_get(mom_entity.device_id)
-    assert mom_device.name == f"ACTIO SMS {SENDER} Mom"
+    # Named as a person reads it; the entity id keeps the entry's pattern.
+    assert mom_device.name == "Mom (+48 600 100 200)"
+    assert mom_entity.entity_id == "notify.actio_sms_48732129000_mom"
+    assert mom_device.entry_type is None  # a person's phone, not a service
     assert mom_device.via_device_id == main.id
     assert mom_entity.config_subentry_id is not None
 

@@ -88,6 +88,7 @@ from .phone import (
     normalize_number,
     normalize_numbers,
 )
+from .settings import recipient_object_id
 
 SECTION_ADVANCED = "advanced"
 MIN_PIN_LENGTH = 4
@@ -503,9 +504,9 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
                     return self.async_update_and_abort(
                         entry, current, title=title, data=data, unique_id=number
                     )
-                # The id the notify entity will get (named after its device).
+                # The id the notify entity will get (or the next free one).
                 entity_id = er.async_get(self.hass).async_generate_entity_id(
-                    NOTIFY_DOMAIN, f"ACTIO SMS {entry.data[CONF_SENDER]} {title}"
+                    NOTIFY_DOMAIN, recipient_object_id(entry.data[CONF_SENDER], title)
                 )
                 return self.async_create_entry(
                     title=title,

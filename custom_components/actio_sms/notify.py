@@ -15,16 +15,18 @@ from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.service import async_set_service_schema
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
 from .const import CONF_NUMBER, CONF_SENDER, DOMAIN, MANUFACTURER, SUBENTRY_RECIPIENT
 from .entity import ActioEntity
+from .phone import format_number
 from .runtime import ActioConfigEntry, ActioRuntimeData
 from .sending import async_send
 from .services import async_get_runtime
+from .settings import recipient_object_id
 
 if TYPE_CHECKING:
     from homeassistant.components.notify.const import NotifyEntityFeature
@@ -158,12 +160,17 @@ class ActioRecipientNotify(ActioNotifyBase):
         """Give the recipient a device of its own, linked to the entry's."""
         super().__init__(runtime, NotifyEntityDescription(key=subentry.subentry_id))
         self._number = str(subentry.data[CONF_NUMBER])
+        # Named as a person reads it ("Mom (+48 600 100 200)"); the entity id
+        # keeps the entry's pattern (notify.actio_sms_<number>_mom).
+        self.entity_id = (
+            f"{NOTIFY_DOMAIN}."
+            f"{recipient_object_id(runtime.settings.sender, subentry.title)}"
+        )
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, f"{runtime.entry_id}_{subentry.subentry_id}")},
-            name=f"ACTIO SMS {runtime.settings.sender} {subentry.title}",
+            name=f"{subentry.title} ({format_number(self._number)})",
             manufacturer=MANUFACTURER,
             model="Recipient",
-            entry_type=DeviceEntryType.SERVICE,
         )
         if runtime.device_id is not None:
             self._attr_device_info["via_device_id"] = runtime.device_id

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.util import slugify
 
 from .api import ApiMode
 from .const import (
@@ -82,3 +83,8 @@ class ActioSettings:
             command_agent=options.get(CONF_COMMAND_AGENT) or None,
             command_reply=bool(options.get(CONF_COMMAND_REPLY, True)),
         )
+
+
+def recipient_object_id(sender: str, title: str) -> str:
+    """The object id of a recipient's notify entity (``actio_sms_<number>_mom``)."""
+    return slugify(f"actio_sms_{sender}_{title}")
