@@ -229,3 +229,31 @@ async def test_lines_after_a_torn_one_start_on_a_new_line(hass: HomeAssistant) -
         "x",
         "after",
     ]
+
+
+async def test_compaction_leaves_no_torn_tail_behind(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Compaction keeps whole lines only: the next line needs no line break first."""
+    path = journal_path(hass, "entry")
+
+    def write_torn() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(
+            b'{"seq": 1, "op": "x"}\n{"seq": 2, "op": "x"}\n{"seq": 3, "op'
+        )
+
+    await hass.async_add_executor_job(write_torn)
+    journal = Journal(hass, "entry")
+    await journal.async_read(after=0)
+    journal.drop_upto(1)
+    await journal.append({"op": "after"})
+    assert await hass.async_add_executor_job(path.read_bytes) == (
+        b'{"seq": 2, "op": "x"}\n{"seq":3,"op":"after"}\n'
+    )
+    caplog.clear()
+    assert [e["op"] for e in await Journal(hass, "entry").async_read(after=0)] == [
+        "x",
+        "after",
+    ]
+    assert "unreadable" not in caplog.text

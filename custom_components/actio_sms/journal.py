@@ -17,7 +17,7 @@ import asyncio
 import os
 from pathlib import Path
 import time
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.json import json_bytes
@@ -140,9 +140,7 @@ class Journal:
         if data and self._torn:
             data, self._torn = b"\n" + data, False
         if data or (fsync and self._path.exists()):
-            # Private like the Store file: it holds message texts.
-            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            with os.fdopen(fd, "ab") as file:
+            with _open_private(self._path, os.O_APPEND) as file:
                 file.write(data)
                 if fsync:
                     file.flush()
@@ -156,8 +154,7 @@ class Journal:
             source = self._path.open("rb")
         except FileNotFoundError:
             return
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with source, os.fdopen(fd, "wb") as target:
+        with source, _open_private(temp, os.O_TRUNC) as target:
             for line in source:
                 entry = _entry(line) if line.endswith(b"\n") else None
                 if entry is not None and entry["seq"] > drop_upto:
@@ -168,6 +165,8 @@ class Journal:
         else:
             temp.unlink()
             self._path.unlink()
+        # Only whole lines were kept: the next one starts on a line of its own.
+        self._torn = False
 
     async def async_remove(self) -> None:
         """Delete the journal (the entry is removed)."""
@@ -175,6 +174,11 @@ class Journal:
             await asyncio.shield(self._writer)
         self._pending.clear()
         await self._hass.async_add_executor_job(self._path.unlink, True)
+
+
+def _open_private(path: Path, flag: int) -> BinaryIO:
+    """Open for writing, private like the Store file (it holds message texts)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | flag, 0o600), "wb")
 
 
 def _entry(line: bytes) -> dict[str, Any] | None:
