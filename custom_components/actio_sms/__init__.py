@@ -77,26 +77,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
 
 
 async def _async_reload(hass: HomeAssistant, entry: ActioConfigEntry) -> None:
-    """Reload when the settings or an existing recipient changed.
-
-    A recipient added needs no reload (the notify platform adds its entity, and
-    nothing else goes unavailable); one removed takes its entity and device
-    along with it.
-    """
+    """Reload when the settings or an existing recipient changed."""
     runtime = entry.runtime_data
-    now = recipients_of(entry)
-    changed = any(
-        sub_id in now and now[sub_id] != before
-        for sub_id, before in runtime.recipients.items()
-    )
-    if (
-        changed
-        or dict(entry.data) != runtime.data
-        or dict(entry.options) != runtime.options
-    ):
+    if runtime.needs_reload():
         await hass.config_entries.async_reload(entry.entry_id)
-        return
-    runtime.recipients = now
+    else:
+        runtime.recipients = recipients_of(entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bool:
@@ -120,7 +106,10 @@ async def async_remove_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> No
     await log.async_remove()
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
-    if not [e for e in hass.config_entries.async_entries(DOMAIN) if e != entry]:
+    if not any(
+        other.entry_id != entry.entry_id
+        for other in hass.config_entries.async_entries(DOMAIN)
+    ):
         await async_remove_command_user(hass)
 
 

@@ -47,6 +47,14 @@ def _looks_like_pin(token: str, pin: str) -> bool:
     return len(token) == len(pin) and token.isdigit() == pin.isdigit()
 
 
+def _within(
+    times: dict[str, list[float]], sender: str, now: float, window: float
+) -> list[float]:
+    """The sender's times inside the window (kept in ``times``, to append to)."""
+    kept = times[sender] = [t for t in times.get(sender, []) if now - t < window]
+    return kept
+
+
 def bounded(text: str) -> str:
     """The answer cut to MAX_REPLY characters."""
     text = " ".join(text.split())
@@ -98,11 +106,8 @@ class CommandHandler:
     @callback
     def _async_wrong_pin(self, sender: str) -> None:
         now = time.monotonic()
-        failures = [
-            t for t in self._failures.get(sender, []) if now - t < FAILURE_WINDOW
-        ]
+        failures = _within(self._failures, sender, now, FAILURE_WINDOW)
         failures.append(now)
-        self._failures[sender] = failures
         LOGGER.warning("Wrong command PIN from %s", sender)
         if len(failures) < LOCKOUT_FAILURES:
             return
@@ -134,9 +139,8 @@ class CommandHandler:
 
     @callback
     def _async_within_rate(self, sender: str, now: float) -> bool:
-        recent = [t for t in self._recent.get(sender, []) if now - t < RATE_WINDOW]
+        recent = _within(self._recent, sender, now, RATE_WINDOW)
         if len(recent) >= RATE_LIMIT:
-            self._recent[sender] = recent
             if self._warned_until.get(sender, 0) <= now:
                 self._warned_until[sender] = now + RATE_WINDOW
                 LOGGER.warning(
@@ -146,7 +150,6 @@ class CommandHandler:
                 )
             return False
         recent.append(now)
-        self._recent[sender] = recent
         return True
 
     async def async_run(self, sender: str, command: str) -> None:

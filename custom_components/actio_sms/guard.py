@@ -68,12 +68,6 @@ class SpendGuard:
         """Parts ACTIO accepted today (local time)."""
         return self.log.parts_today()
 
-    def remaining_today(self) -> int | None:
-        """Parts that may still go out today; None without a cap."""
-        if not (limit := self.settings.daily_limit):
-            return None
-        return max(0, limit - self.used_today() - self.reserved)
-
     def check_size(self, parts: int) -> None:
         """Refuse a message longer than the entry allows."""
         if parts > self.settings.max_parts:

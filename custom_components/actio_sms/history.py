@@ -309,22 +309,20 @@ class MessageLog:
     def _apply_delivery(
         self, message_id: str, status: ReportedStatus, at: str
     ) -> LoggedReport:
-        report = DeliveryReport(message_id, status)
-        sent = self._by_id.get(report.message_id)
-        previous = self._status_of(report.message_id)
-        if sent is not None:
-            sent["status"] = report.status
+        previous = self._status_of(message_id)
+        if (sent := self._by_id.get(message_id)) is not None:
+            sent["status"] = status
             sent["status_at"] = at
         else:
-            self._unknown_reports[report.message_id] = report.status
+            self._unknown_reports[message_id] = status
             if len(self._unknown_reports) > UNKNOWN_REPORTS_KEPT:
                 del self._unknown_reports[next(iter(self._unknown_reports))]
-        if previous != report.status:
+        if previous != status:
             # An error, then a delivery (a retry that worked) counts in both.
-            self.counters[_counter(report.status)] += 1
+            self.counters[_counter(status)] += 1
         logged: LoggedReport = {
-            "message_id": report.message_id,
-            "status": report.status,
+            "message_id": message_id,
+            "status": status,
             "status_at": at,
         }
         if sent is not None:

@@ -119,7 +119,7 @@ async def async_setup_entry(
     async def _async_entry_updated(_hass: HomeAssistant, _entry: ConfigEntry) -> None:
         # A recipient added while loaded: its entity, without a reload (other
         # changes reload the entry, see __init__).
-        if dict(entry.options) == runtime.options and dict(entry.data) == runtime.data:
+        if not runtime.needs_reload():
             _async_add_recipients()
 
     _async_add_recipients()

@@ -72,6 +72,22 @@ class ActioRuntimeData:
         """The entry's message log (owned by its hub, which outlives loads)."""
         return self.hub.log
 
+    def needs_reload(self) -> bool:
+        """Whether the entry changed in a way only a reload applies.
+
+        A recipient added needs none (the notify platform adds its entity);
+        one removed takes its entity and device along with it.
+        """
+        now = recipients_of(self.entry)
+        return (
+            dict(self.entry.data) != self.data
+            or dict(self.entry.options) != self.options
+            or any(
+                sub_id in now and now[sub_id] != before
+                for sub_id, before in self.recipients.items()
+            )
+        )
+
 
 def recipients_of(entry: ConfigEntry[Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     """Recipient subentries by id: (title, data)."""
