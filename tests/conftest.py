@@ -282,6 +282,16 @@ def actio_entry(
 FAMILY = {"Mom": "48600100200", "Dad": "48600100201"}
 
 
+def numbers(count: int, start: int = 0) -> list[str]:
+    """``count`` distinct Polish mobile numbers (digits)."""
+    return [f"48600{i:06d}" for i in range(start, start + count)]
+
+
+def sms(body: Any, sender: str = "48600100200") -> dict[str, Any]:
+    """An inbound SMS as ACTIO posts it to the entry's number."""
+    return {"type": "MESSAGE", "from": sender, "to": SENDER, "body": body}
+
+
 @pytest.fixture
 def entry_options() -> dict[str, Any]:
     """Options of the mock entry; tests override this fixture."""

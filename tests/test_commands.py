@@ -27,7 +27,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 
-from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, actio_entry, get_messages
+from .conftest import WEBHOOK_ID, Setup, Sim, actio_entry, get_messages, sms
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
 PIN = "k7#Qz9"  # found in no log line, id or timestamp by chance
@@ -59,9 +59,7 @@ async def assist_and_a_switch(hass: HomeAssistant) -> None:
 
 
 async def post_sms(client: Any, body: str, sender: str = OWNER) -> None:
-    resp = await client.post(
-        URL, json={"type": "MESSAGE", "from": sender, "to": SENDER, "body": body}
-    )
+    resp = await client.post(URL, json=sms(body, sender))
     assert resp.status == 200
 
 

@@ -29,16 +29,12 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from .conftest import FAMILY, WEBHOOK_ID, Setup, Sim, actio_entry, send
+from .conftest import FAMILY, WEBHOOK_ID, Setup, Sim, actio_entry, numbers, send
 
 PARTS_TODAY = "sensor.actio_sms_48732129000_sms_parts_sent_today"
 REMAINING = "sensor.actio_sms_48732129000_sms_parts_remaining_today"
 COST = "sensor.actio_sms_48732129000_sms_cost_this_month"
 NO_DUPLICATE_CHECK = {CONF_DUPLICATE_WINDOW: 0}
-
-
-def numbers(count: int, start: int = 0) -> list[str]:
-    return [f"48600{i:06d}" for i in range(start, start + count)]
 
 
 def text_of_parts(parts: int) -> str:

@@ -29,7 +29,16 @@ from homeassistant import loader
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, entry_data, get_messages, send
+from .conftest import (
+    SENDER,
+    WEBHOOK_ID,
+    Setup,
+    Sim,
+    entry_data,
+    get_messages,
+    send,
+    sms,
+)
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
 LAST_STATUS = "sensor.actio_sms_48732129000_last_delivery_status"
@@ -85,9 +94,7 @@ async def test_delivery_after_restart(
     )
     [sent] = response["messages"]
     client = await aiohttp_client(hass.http.app)
-    await client.post(
-        URL, json={"type": "MESSAGE", "from": "48600100201", "to": SENDER, "body": "ok"}
-    )
+    await client.post(URL, json=sms("ok", "48600100201"))
     await hass.async_block_till_done()
     await hass.async_stop(force=True)  # the final write flushes the delayed save
 
@@ -214,11 +221,9 @@ async def test_get_messages_filters(
     for body in ("in-1", "in-2"):
         await client.post(
             URL,
-            json={"type": "MESSAGE", "from": "48600100201", "to": SENDER, "body": body},
+            json=sms(body, "48600100201"),
         )
-    await client.post(
-        URL, json={"type": "MESSAGE", "from": "ACTIO", "to": SENDER, "body": "promo"}
-    )
+    await client.post(URL, json=sms("promo", "ACTIO"))
     await hass.async_block_till_done()
 
     everything = await get_messages(hass)

@@ -26,13 +26,9 @@ from custom_components.actio_sms.journal import Journal, journal_path
 from homeassistant.core import HomeAssistant
 from homeassistant.util.json import json_loads
 
-from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, actio_entry, send
+from .conftest import WEBHOOK_ID, Setup, Sim, actio_entry, send, sms
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
-
-
-def sms(body: str) -> dict[str, Any]:
-    return {"type": "MESSAGE", "from": "48600100200", "to": SENDER, "body": body}
 
 
 async def reloaded_log(hass: HomeAssistant, entry_id: str) -> MessageLog:

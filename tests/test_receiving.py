@@ -4,7 +4,6 @@ reload, not across a normal stop. ACTIO posts once and never retries."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -20,13 +19,18 @@ from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, actio_entry, get_messages, send
+from .conftest import (
+    SENDER,
+    WEBHOOK_ID,
+    Setup,
+    Sim,
+    actio_entry,
+    get_messages,
+    send,
+    sms,
+)
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
-
-
-def sms(body: str, sender: str = "48600100200") -> dict[str, Any]:
-    return {"type": "MESSAGE", "from": sender, "to": SENDER, "body": body}
 
 
 async def test_received_while_api_is_down_is_kept(

@@ -36,6 +36,7 @@ from .conftest import (
     Sim,
     actio_entry,
     entry_data,
+    numbers,
     send,
 )
 
@@ -50,10 +51,6 @@ async def legacy_notify(hass: HomeAssistant, **data: Any) -> None:
 
 # For tests of sending itself: hundreds of parts, the same text again on purpose.
 NO_GUARD = {CONF_DAILY_LIMIT: 0, CONF_DUPLICATE_WINDOW: 0}
-
-
-def numbers(count: int, start: int = 0) -> list[str]:
-    return [f"48600{i:06d}" for i in range(start, start + count)]
 
 
 async def test_send_message_response(

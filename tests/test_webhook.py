@@ -28,7 +28,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
-from .conftest import SENDER, WEBHOOK_ID, entry_data
+from .conftest import SENDER, WEBHOOK_ID, entry_data, sms
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
 LAST_RECEIVED = "sensor.actio_sms_48732129000_last_received_message"
@@ -36,11 +36,6 @@ RECEIVED_COUNT = "sensor.actio_sms_48732129000_messages_received"
 LAST_STATUS = "sensor.actio_sms_48732129000_last_delivery_status"
 EVENT_RECEIVED = "event.actio_sms_48732129000_message_received"
 EVENT_DELIVERY = "event.actio_sms_48732129000_delivery_report"
-
-
-def message(body: Any, sender: str = "48600100200") -> dict[str, Any]:
-    """An SMS API inbound payload."""
-    return {"type": "MESSAGE", "from": sender, "to": SENDER, "body": body}
 
 
 def telnyx_received(
@@ -94,7 +89,7 @@ async def test_inbound_message(
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     resp = await client.post(
         URL,
-        json=message("Zażółć gęślą jaźń 🎉"),
+        json=sms("Zażółć gęślą jaźń 🎉"),
     )
     assert resp.status == 200
     assert await resp.json() == {"status": "ok"}
@@ -226,7 +221,7 @@ INVALID: list[Any] = [
     b'"MESSAGE"',
     b"null",
     {"type": "MESSAGE", "from": "48600100200", "to": SENDER},
-    message(5),
+    sms(5),
     {"type": "MESSAGE", "from": "", "to": SENDER, "body": "x"},
     {"type": "MESSAGE", "from": "48600100200", "to": "abc", "body": "x"},
     {"type": "MESSAGE", "from": "48600100200", "to": 48732129000, "body": "x"},
@@ -308,7 +303,7 @@ async def test_deep_nesting_is_400(hass: HomeAssistant, client, opener: bytes) -
 async def test_too_large(hass: HomeAssistant, client) -> None:
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     body = "x" * (64 * 1024)
-    resp = await client.post(URL, json=message(body))
+    resp = await client.post(URL, json=sms(body))
     assert resp.status == 413
 
     async def chunks():
@@ -323,11 +318,11 @@ async def test_too_large(hass: HomeAssistant, client) -> None:
 
 
 async def test_just_under_limit_is_accepted(hass: HomeAssistant, client) -> None:
-    envelope = json.dumps(message(""))
+    envelope = json.dumps(sms(""))
     body = "y" * (64 * 1024 - len(envelope))
     resp = await client.post(
         URL,
-        data=json.dumps(message(body)),
+        data=json.dumps(sms(body)),
     )
     assert resp.status == 200
 
@@ -358,7 +353,7 @@ async def test_allowlist(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
-    payload = message("hi")
+    payload = sms("hi")
     with patch.object(hass.loop, "getaddrinfo", side_effect=resolver("203.0.113.7")):
         # The test client connects from 127.0.0.1, which is not ACTIO.
         resp = await client.post(URL, json=payload)
@@ -392,7 +387,7 @@ async def test_allowlist_behind_trusted_proxy(
     )
     await setup_entry(entry)
     client = await hass_client_no_auth()
-    payload = message("hi")
+    payload = sms("hi")
     with patch.object(hass.loop, "getaddrinfo", side_effect=resolver("203.0.113.7")):
         resp = await client.post(
             URL, json=payload, headers={"X-Forwarded-For": "203.0.113.7"}
@@ -413,7 +408,7 @@ async def test_allowlist_dns_failure_refuses(hass: HomeAssistant, client) -> Non
     with patch.object(hass.loop, "getaddrinfo", side_effect=OSError("no dns")):
         resp = await client.post(
             URL,
-            json=message("x"),
+            json=sms("x"),
         )
     assert resp.status == 403
 
@@ -424,7 +419,7 @@ async def test_allowlist_off_accepts_anyone(hass: HomeAssistant, client) -> None
     ):
         resp = await client.post(
             URL,
-            json=message("x"),
+            json=sms("x"),
         )
     assert resp.status == 200
 
@@ -447,7 +442,7 @@ async def test_sensors_coalesce_bursts_events_do_not(
         assert (
             await client.post(
                 URL,
-                json=message(f"m{i}"),
+                json=sms(f"m{i}"),
             )
         ).status == 200
     await hass.async_block_till_done()
@@ -462,7 +457,7 @@ async def test_sensors_coalesce_bursts_events_do_not(
     # Within the window after that write, the next message waits too.
     await client.post(
         URL,
-        json=message("later"),
+        json=sms("later"),
     )
     await hass.async_block_till_done()
     assert hass.states.get(LAST_RECEIVED).state == "m4"
@@ -478,7 +473,7 @@ async def test_unload_cancels_pending_sensor_write(
     for body in ("x", "y"):  # the second waits for the window
         await client.post(
             URL,
-            json=message(body),
+            json=sms(body),
         )
     runtime = init_integration.runtime_data
     assert runtime.hub._sensor_debouncer._timer_task is not None
@@ -523,7 +518,7 @@ async def test_number_field_bounds(
 async def test_valid_chunked_body(hass: HomeAssistant, client) -> None:
     """No Content-Length: a valid payload streamed in pieces is read whole."""
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
-    raw = json.dumps(message("w kawałkach " + "x" * 2000)).encode()
+    raw = json.dumps(sms("w kawałkach " + "x" * 2000)).encode()
 
     async def chunks():
         for start in range(0, len(raw), 100):
@@ -535,7 +530,7 @@ async def test_valid_chunked_body(hass: HomeAssistant, client) -> None:
     assert [e.data["body"] for e in events] == ["w kawałkach " + "x" * 2000]
 
     # Exactly at the limit is still read; one byte more is not.
-    padded = message("")
+    padded = sms("")
     padded["pad"] = ""
     base = len(json.dumps(padded).encode())
     padded["pad"] = "p" * (64 * 1024 - base)
