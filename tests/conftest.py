@@ -35,6 +35,7 @@ from custom_components.actio_sms.const import (
 from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 
 TOKEN = "test-token-0123456789abcdef"
 TCX_TOKEN = "test-3cx-token-abcdef"
@@ -290,6 +291,18 @@ def numbers(count: int, start: int = 0) -> list[str]:
 def sms(body: Any, sender: str = "48600100200") -> dict[str, Any]:
     """An inbound SMS as ACTIO posts it to the entry's number."""
     return {"type": "MESSAGE", "from": sender, "to": SENDER, "body": body}
+
+
+def entry_device_id(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """The id of the entry's own device, as the device registry has it."""
+    [device] = [
+        device
+        for device in dr.async_entries_for_config_entry(
+            dr.async_get(hass), entry.entry_id
+        )
+        if device.via_device_id is None
+    ]
+    return device.id
 
 
 @pytest.fixture

@@ -27,7 +27,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 
-from .conftest import WEBHOOK_ID, Setup, Sim, actio_entry, get_messages, sms
+from .conftest import (
+    WEBHOOK_ID,
+    Setup,
+    Sim,
+    actio_entry,
+    entry_device_id,
+    get_messages,
+    sms,
+)
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
 PIN = "k7#Qz9"  # found in no log line, id or timestamp by chance
@@ -90,6 +98,7 @@ async def test_listed_sender_with_pin_controls_and_gets_the_answer(
     [event] = commands
     assert event.data == {
         "config_entry_id": entry.entry_id,
+        "device_id": entry_device_id(hass, entry),
         "from": OWNER,
         "command": "turn on the kitchen light",
         "response": reply.body,

@@ -551,3 +551,43 @@ async def test_options_commands(
     assert settings.command_senders == {"48600100200"}
     assert (settings.command_pin, settings.command_reply) == ("4321", True)
     assert settings.command_agent is None
+
+
+async def test_options_offer_recipients_by_name(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """Number lists pick recipients by name and still take any typed number."""
+    entry = await setup_entry(
+        actio_entry(
+            simulator.url,
+            recipients=FAMILY,
+            options={CONF_DEFAULT_RECIPIENTS: ["48600100299"]},
+        )
+    )
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    for field in (CONF_DEFAULT_RECIPIENTS, CONF_COMMAND_SENDERS):
+        config = result["data_schema"].schema[field].config
+        assert config["multiple"]
+        assert config["custom_value"]
+        assert config["options"] == [
+            {"value": "48600100200", "label": "Mom (+48 600 100 200)"},
+            {"value": "48600100201", "label": "Dad (+48 600 100 201)"},
+            {"value": "48600100299", "label": "+48 600 100 299"},
+        ]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_DEFAULT_RECIPIENTS: ["48600100201", "+48 600 100 202"],
+            CONF_COMMAND_SENDERS: ["48600100200"],
+            CONF_CONCURRENCY: 4,
+            CONF_ENCODING: "ucs2",
+            CONF_HISTORY_SIZE: 1000,
+            CONF_HISTORY_DAYS: 30,
+            CONF_DAILY_LIMIT: 200,
+            CONF_DUPLICATE_WINDOW: 60,
+            CONF_MAX_PARTS: 10,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_DEFAULT_RECIPIENTS] == ["48600100201", "48600100202"]
+    assert entry.options[CONF_COMMAND_SENDERS] == ["48600100200"]

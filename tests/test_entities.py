@@ -63,3 +63,30 @@ async def test_devices(
     assert {identifier for d in devices for identifier in d.identifiers} >= {
         (DOMAIN, entry.entry_id)
     }
+
+
+async def test_enabled_by_default(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """A new entry shows no entity that only repeats the logbook's line per SMS."""
+    entry = await setup_entry(actio_entry(simulator.url, recipients=FAMILY))
+    registry = er.async_get(hass)
+    entities = er.async_entries_for_config_entry(registry, entry.entry_id)
+    enabled = {e.entity_id for e in entities if not e.disabled}
+    assert enabled == {
+        "sensor.actio_sms_48732129000_last_sent_message",
+        "sensor.actio_sms_48732129000_messages_received",
+        "sensor.actio_sms_48732129000_messages_sent",
+        "sensor.actio_sms_48732129000_sms_parts_sent_today",
+        "sensor.actio_sms_48732129000_sms_parts_remaining_today",
+        "notify.actio_sms_48732129000_mom",
+        "notify.actio_sms_48732129000_dad",
+    }
+    assert {e.entity_id for e in entities if e.disabled} == {
+        "event.actio_sms_48732129000_message_received",
+        "event.actio_sms_48732129000_delivery_report",
+        "sensor.actio_sms_48732129000_last_received_message",
+        "sensor.actio_sms_48732129000_last_delivery_status",
+        "sensor.actio_sms_48732129000_messages_delivered",
+        "sensor.actio_sms_48732129000_messages_failed",
+    }

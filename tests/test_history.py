@@ -35,6 +35,7 @@ from .conftest import (
     Setup,
     Sim,
     entry_data,
+    entry_device_id,
     get_messages,
     send,
     sms,
@@ -376,6 +377,7 @@ async def test_report_for_a_message_dropped_from_history(
     assert [e.data for e in events] == [
         {
             "config_entry_id": init_integration.entry_id,
+            "device_id": entry_device_id(hass, init_integration),
             "message_id": message_id,
             "status": "error",
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -33,6 +34,7 @@ from .conftest import (
 URL = f"/api/webhook/{WEBHOOK_ID}"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_received_while_api_is_down_is_kept(
     hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
 ) -> None:

@@ -8,13 +8,27 @@ import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.history import get_significant_states
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
-from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, actio_entry
+from .conftest import (
+    FAMILY,
+    SENDER,
+    WEBHOOK_ID,
+    Setup,
+    Sim,
+    actio_entry,
+    entry_device_id,
+    send,
+    sms,
+)
+
+URL = f"/api/webhook/{WEBHOOK_ID}"
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +42,7 @@ EVENT_RECEIVED = "event.actio_sms_48732129000_message_received"
 LAST_RECEIVED = "sensor.actio_sms_48732129000_last_received_message"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_texts_stay_out_of_the_database(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -57,3 +72,60 @@ async def test_texts_stay_out_of_the_database(
     assert recorded[-1].attributes["event_type"] == "message_received"
     assert not {"body", "from", "to"} & set(recorded[-1].attributes)
     assert "body" not in states[LAST_RECEIVED][-1].attributes
+
+
+async def test_activity_has_one_line_per_sms_and_report(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: Sim,
+    setup_entry: Setup,
+    hass_client_no_auth,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """What the Activity page lists after a send, an inbound SMS and a report."""
+    assert await async_setup_component(hass, "logbook", {})
+    entry = await setup_entry(actio_entry(simulator.url, recipients=FAMILY))
+    await async_wait_recording_done(hass)
+    start = dt_util.utcnow()
+    await send(hass, FAMILY["Dad"], "Obiad!")
+    client = await hass_client_no_auth()
+    for payload in (
+        sms("Jestem w domu"),
+        {
+            "type": "NOTIFICATION",
+            "message_id": simulator.outbox[0].message_id,
+            "status": "DELIVERED",
+        },
+    ):
+        assert (await client.post(URL, json=payload)).status == 200
+    await hass.async_block_till_done()
+    await async_wait_recording_done(hass)
+
+    ws = await hass_ws_client(hass)
+    lines: dict[str, list[str]] = {}
+    for scope, extra in (
+        ("all", {}),
+        ("device", {"device_ids": [entry_device_id(hass, entry)]}),
+    ):
+        await ws.send_json_auto_id(
+            {
+                "type": "logbook/get_events",
+                "start_time": start.isoformat(),
+                "end_time": dt_util.utcnow().isoformat(),
+            }
+            | extra
+        )
+        response = await ws.receive_json()
+        assert response["success"]
+        lines[scope] = [
+            row.get("message") or f"{row['entity_id']} → {row['state']}"
+            for row in response["result"]
+        ]
+    expected = [
+        "sensor.actio_sms_48732129000_last_sent_message → Obiad!",
+        "SMS from Mom (+48 600 100 200): Jestem w domu",
+        "SMS to Dad (+48 600 100 201) delivered: Obiad!",
+    ]
+    assert lines["all"] == expected
+    # The device page: the messages (its entities' lines come with entity_ids).
+    assert lines["device"] == expected[1:]

@@ -28,7 +28,10 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
-from .conftest import SENDER, WEBHOOK_ID, entry_data, sms
+from .conftest import SENDER, WEBHOOK_ID, entry_data, entry_device_id, sms
+
+# The event entities and Last … sensors are off by default; these tests watch them.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
 LAST_RECEIVED = "sensor.actio_sms_48732129000_last_received_message"
@@ -97,6 +100,7 @@ async def test_inbound_message(
     assert len(events) == 1
     assert events[0].data == {
         "config_entry_id": init_integration.entry_id,
+        "device_id": entry_device_id(hass, init_integration),
         "from": "48600100200",
         "to": SENDER,
         "body": "Zażółć gęślą jaźń 🎉",
@@ -175,6 +179,7 @@ async def test_delivery_report_unknown_id(
     assert [e.data for e in events] == [
         {
             "config_entry_id": init_integration.entry_id,
+            "device_id": entry_device_id(hass, init_integration),
             "message_id": "a906cff7719bd889",
             "status": expected,
         }

@@ -198,6 +198,7 @@ class CommandHandler:
             EVENT_COMMAND,
             {
                 "config_entry_id": self.runtime.entry_id,
+                "device_id": self.runtime.hub.async_device_id(),
                 "from": sender,
                 "command": command,
                 "response": response,

@@ -29,6 +29,7 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -337,6 +338,31 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
+def _numbers_selector(entry: ConfigEntry[Any]) -> SelectSelector:
+    """Pick recipients by name, or type any number."""
+    labels = {
+        str(
+            sub.data[CONF_NUMBER]
+        ): f"{sub.title} ({format_number(sub.data[CONF_NUMBER])})"
+        for sub in entry.subentries.values()
+        if sub.subentry_type == SUBENTRY_RECIPIENT
+    }
+    for option in (CONF_DEFAULT_RECIPIENTS, CONF_COMMAND_SENDERS):
+        for number in entry.options.get(option, []):
+            labels.setdefault(number, format_number(number))
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[
+                SelectOptionDict(value=number, label=label)
+                for number, label in labels.items()
+            ],
+            multiple=True,
+            custom_value=True,
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
+
+
 class ActioOptionsFlow(OptionsFlow):
     """Behaviour: sending, history and webhook settings."""
 
@@ -380,6 +406,7 @@ class ActioOptionsFlow(OptionsFlow):
                     )
                 return self.async_create_entry(data=options)
         tcx = self.config_entry.data.get(CONF_API_MODE) == ApiMode.TCX
+        numbers_selector = _numbers_selector(self.config_entry)
         fields: dict[vol.Marker, Any] = {}
         if not tcx:
             fields[vol.Required(CONF_BULK, default=False)] = BooleanSelector()
@@ -394,9 +421,7 @@ class ActioOptionsFlow(OptionsFlow):
                     mode=SelectSelectorMode.LIST,
                 )
             ),
-            vol.Optional(CONF_DEFAULT_RECIPIENTS, default=[]): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
-            ),
+            vol.Optional(CONF_DEFAULT_RECIPIENTS, default=[]): numbers_selector,
             vol.Required(CONF_ALLOWED_SOURCES, default=False): BooleanSelector(),
             vol.Required(
                 CONF_HISTORY_SIZE, default=DEFAULT_HISTORY_SIZE
@@ -442,9 +467,7 @@ class ActioOptionsFlow(OptionsFlow):
                     unit_of_measurement=CURRENCY,
                 )
             ),
-            vol.Optional(CONF_COMMAND_SENDERS, default=[]): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
-            ),
+            vol.Optional(CONF_COMMAND_SENDERS, default=[]): numbers_selector,
             vol.Optional(CONF_COMMAND_PIN): TOKEN_SELECTOR,
             vol.Optional(CONF_COMMAND_AGENT): ConversationAgentSelector(),
             vol.Required(CONF_COMMAND_REPLY, default=True): BooleanSelector(),

@@ -18,11 +18,13 @@ MESSAGE_RECEIVED = EventEntityDescription(
     key="message_received",
     translation_key="message_received",
     event_types=["message_received"],
+    entity_registry_enabled_default=False,
 )
 DELIVERY_REPORT = EventEntityDescription(
     key="delivery_report",
     translation_key="delivery_report",
     event_types=[DeliveryStatus.DELIVERED, DeliveryStatus.ERROR],
+    entity_registry_enabled_default=False,
 )
 
 

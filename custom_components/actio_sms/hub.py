@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util.hass_dict import HassKey
@@ -105,6 +106,7 @@ class EntryHub:
     _load_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _changes: set[Change] = field(default_factory=set)
     _sensor_debouncer: Debouncer[None] = field(init=False)
+    _device_id: str | None = None
 
     def __post_init__(self) -> None:
         """Create the sensor debouncer."""
@@ -126,6 +128,17 @@ class EntryHub:
                 self.loaded = True
 
     @callback
+    def async_device_id(self) -> str | None:
+        """The entry's device, so its page shows the messages (None before setup)."""
+        if self._device_id is None and (
+            device := dr.async_get(self.hass).async_get_device_by_identifier(
+                (DOMAIN, self.entry_id), self.entry_id
+            )
+        ):
+            self._device_id = device.id
+        return self._device_id
+
+    @callback
     def async_handle_inbound(self, message: InboundMessage, *, fire: bool) -> None:
         """Log an inbound SMS, fire its event, tell the entities."""
         record = self.log.add_received(message)
@@ -134,6 +147,7 @@ class EntryHub:
                 EVENT_MESSAGE_RECEIVED,
                 {
                     "config_entry_id": self.entry_id,
+                    "device_id": self.async_device_id(),
                     "from": message.sender,
                     "to": message.recipient,
                     "body": message.body,
@@ -156,6 +170,7 @@ class EntryHub:
         if fire:
             data: dict[str, Any] = {
                 "config_entry_id": self.entry_id,
+                "device_id": self.async_device_id(),
                 "message_id": report.message_id,
                 "status": str(report.status),
             }
