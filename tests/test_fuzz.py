@@ -233,8 +233,9 @@ def reported(data: dict[str, Any]) -> tuple[str, bool] | None:
 class Counter:
     def __init__(self, hass: HomeAssistant) -> None:
         self.count = 0
-        self.delivered: set[str] = set()
-        """Ids a report said delivered: delivered is final (no event after)."""
+        self.delivered: dict[str, bool] = {}
+        """Whether each reported id was delivered: a report that tells nothing
+        new (the same again, anything after delivered) fires no event."""
 
         @callback
         def seen(_event: Event) -> None:
@@ -268,10 +269,10 @@ async def check(
         events = 1
         if (report := reported(data)) is not None:
             message_id, delivered = report
-            if message_id in counter.delivered and not delivered:
-                events = 0  # a report after delivery is ignored
-            if delivered:
-                counter.delivered.add(message_id)
+            if counter.delivered.get(message_id) in (delivered, True):
+                events = 0
+            else:
+                counter.delivered[message_id] = delivered
         assert counter.count == before + events
     else:
         assert resp.status in (400, 413), (resp.status, raw[:200])

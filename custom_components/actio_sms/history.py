@@ -281,12 +281,13 @@ class MessageLog:
     def apply_delivery(self, report: DeliveryReport) -> LoggedReport | None:
         """Update the sent record for a report; return the report as logged.
 
-        A repeated report with the same status does not count again. Delivered
-        is final: a later report for a delivered SMS is ignored (None), so the
-        counters, totals for long-term statistics, never go down.
+        A report that tells nothing new is ignored (None): the same status
+        again, or anything after delivered, which is final, so the counters,
+        totals for long-term statistics, never go down.
         """
-        if self._status_of(report.message_id) == DeliveryStatus.DELIVERED and (
-            report.status != DeliveryStatus.DELIVERED
+        if (previous := self._status_of(report.message_id)) in (
+            report.status,
+            DeliveryStatus.DELIVERED,
         ):
             return None
         at = now_iso()

@@ -162,7 +162,7 @@ class EntryHub:
         """Apply a delivery report, fire its event, tell the entities."""
         if (logged := self.log.apply_delivery(report)) is None:
             LOGGER.debug(
-                "Ignored a %s report for %s: it was delivered already",
+                "Ignored a %s report for %s: a repeat, or delivered already",
                 report.status,
                 report.message_id,
             )
