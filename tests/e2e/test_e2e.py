@@ -316,27 +316,110 @@ async def test_phone_page_to_sensor(stack: Stack, socket_enabled: None) -> None:
             await api.wait_loaded()
 
             # Home Assistant's integration page, logged in through the login form.
-            ha = await browser.new_page(viewport={"width": 1280, "height": 800})
+            ha = await browser.new_page(viewport={"width": 1280, "height": 900})
             await ha.goto(f"{stack.base}/config/integrations/integration/actio_sms")
             await ha.get_by_label("Username").fill(DEMO_USER)
             await ha.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
             await ha.get_by_role("button", name="Log in").click()
             await ha.wait_for_selector("text=Add recipient", timeout=30000)
-            await ha.wait_for_selector("text=ACTIO SMS 48732129000", timeout=10000)
+            await ha.wait_for_selector("text=+48 732 129 000", timeout=10000)
             await ha.wait_for_timeout(500)
             await ha.screenshot(path=str(ARTIFACTS / "integration.png"))
+            await screenshots_of_the_dialogs(ha, stack)
 
-            # The Activity page after the SMS above (and its answer).
+            # One SMS in, one SMS out and its delivery report.
+            sent = await api.post(
+                "/api/services/actio_sms/send_message?return_response",
+                {"message": "Pranie gotowe", "recipients": "600100200"},
+            )
+            [message] = sent["service_response"]["messages"]
+            await sim_post(
+                session,
+                stack,
+                "deliver",
+                {"message_id": message["message_id"], "status": "DELIVERED"},
+            )
+            await sim_post(
+                session, stack, "inbound", {"from": "48600100200", "body": "Kolacja"}
+            )
             await ha.goto(f"{stack.base}/logbook")
-            await ha.wait_for_selector("text=SMS from", timeout=30000)
+            await activity_has_one_line_each(ha)
+            await ha.screenshot(path=str(ARTIFACTS / "activity.png"))
+            # The entry's device page lists them too.
+            await ha.goto(f"{stack.base}/config/integrations/integration/actio_sms")
+            await ha.get_by_text("ACTIO SMS 48732129000").click()
+            await ha.wait_for_selector("text=Mom (+48 600 100 200): Kolacja")
             await ha.wait_for_timeout(1000)
-            await ha.screenshot(path=str(ARTIFACTS / "activity.png"), full_page=True)
+            await ha.screenshot(path=str(ARTIFACTS / "device.png"))
         finally:
             await browser.close()
-    assert (ARTIFACTS / "phone.png").stat().st_size > 10_000
-    assert (ARTIFACTS / "integration.png").stat().st_size > 10_000
-    assert (ARTIFACTS / "activity.png").stat().st_size > 10_000
-    assert (ARTIFACTS / "phone_command.png").stat().st_size > 10_000
+    for name in ARTIFACT_NAMES:
+        assert (ARTIFACTS / name).stat().st_size > 10_000, name
+
+
+ARTIFACT_NAMES = (
+    "phone.png",
+    "phone_command.png",
+    "integration.png",
+    "config_flow.png",
+    "options.png",
+    "recipient.png",
+    "recipient_added.png",
+    "activity.png",
+    "device.png",
+)
+
+
+async def screenshots_of_the_dialogs(ha: Any, stack: Stack) -> None:
+    """Options, adding a recipient (Mom, used below) and the config flow."""
+    await ha.get_by_label("Configure").click()
+    await ha.wait_for_selector("text=ACTIO SMS options", timeout=10000)
+    await ha.wait_for_timeout(500)
+    await ha.screenshot(path=str(ARTIFACTS / "options.png"))
+    await ha.keyboard.press("Escape")
+    await ha.wait_for_timeout(500)
+
+    await ha.get_by_role("button", name="Add recipient").click()
+    await ha.wait_for_selector("text=Add a recipient", timeout=10000)
+    fields = ha.locator("dialog-data-entry-flow").get_by_role("textbox")
+    name, number = await fields.all()
+    await name.fill("Mom")
+    await number.fill("600 100 200")
+    await ha.wait_for_timeout(300)
+    await ha.screenshot(path=str(ARTIFACTS / "recipient.png"))
+    await ha.get_by_role("button", name="Submit").click()
+    await ha.wait_for_selector("text=notify.actio_sms_48732129000_mom", timeout=10000)
+    await ha.wait_for_timeout(300)
+    await ha.screenshot(path=str(ARTIFACTS / "recipient_added.png"))
+    await ha.keyboard.press("Escape")
+    await ha.wait_for_timeout(500)
+
+    await ha.goto(f"{stack.base}/config/integrations/dashboard/add?domain=actio_sms")
+    await ha.get_by_role("button", name="OK").click()
+    await ha.wait_for_selector("text=Connect an ACTIO virtual number", timeout=10000)
+    await ha.wait_for_timeout(500)
+    await ha.screenshot(path=str(ARTIFACTS / "config_flow.png"))
+    await ha.keyboard.press("Escape")
+
+
+async def activity_has_one_line_each(ha: Any) -> None:
+    """The Activity page: one line for the SMS, one for the report, named."""
+    received = "SMS from Mom (+48 600 100 200): Kolacja"
+    delivered = "SMS to Mom (+48 600 100 200) delivered: Pranie gotowe"
+    await ha.wait_for_selector(f"text={received}", timeout=30000)
+    await ha.wait_for_selector(f"text={delivered}", timeout=10000)
+    await ha.wait_for_timeout(1000)
+    assert await ha.get_by_text("Kolacja").count() == 1
+    # The send's own line ("Last sent message → Pranie gotowe") and the report's.
+    assert await ha.get_by_text("Pranie gotowe").count() == 2
+    assert await ha.get_by_text(delivered).count() == 1
+    for entity_line in (
+        "Message received",
+        "Last received message",
+        "Delivery report",
+        "Last delivery status",
+    ):
+        assert await ha.get_by_text(entity_line, exact=True).count() == 0, entity_line
 
 
 async def test_restart_with_api_down_loses_nothing(
