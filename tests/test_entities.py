@@ -74,7 +74,6 @@ async def test_enabled_by_default(
     entities = er.async_entries_for_config_entry(registry, entry.entry_id)
     enabled = {e.entity_id for e in entities if not e.disabled}
     assert enabled == {
-        "sensor.actio_sms_48732129000_last_sent_message",
         "sensor.actio_sms_48732129000_messages_received",
         "sensor.actio_sms_48732129000_messages_sent",
         "sensor.actio_sms_48732129000_sms_parts_sent_today",
@@ -86,6 +85,7 @@ async def test_enabled_by_default(
         "event.actio_sms_48732129000_message_received",
         "event.actio_sms_48732129000_delivery_report",
         "sensor.actio_sms_48732129000_last_received_message",
+        "sensor.actio_sms_48732129000_last_sent_message",
         "sensor.actio_sms_48732129000_last_delivery_status",
         "sensor.actio_sms_48732129000_messages_delivered",
         "sensor.actio_sms_48732129000_messages_failed",

@@ -12,11 +12,12 @@ from custom_components.actio_sms.const import (
     EVENT_COMMAND,
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
+    EVENT_MESSAGE_SENT,
 )
 from custom_components.actio_sms.logbook import async_describe_events
 from homeassistant.core import Event, HomeAssistant
 
-from .conftest import FAMILY, Sim, actio_entry
+from .conftest import FAMILY, Sim, actio_entry, numbers
 
 Describers = dict[str, Callable[[Event], dict[str, Any]]]
 
@@ -46,6 +47,8 @@ def describers(hass: HomeAssistant) -> Describers:
                 "SMS to +48 600 100 299 not delivered: " + "x" * 79 + "…",
                 "SMS def error",
                 "SMS command from Mom (+48 600 100 200): status",
+                "SMS to Mom (+48 600 100 200), +48 600 100 299: Obiad!",
+                "SMS to 4 recipients: Obiad!",
             ],
         ),
         (
@@ -57,6 +60,8 @@ def describers(hass: HomeAssistant) -> Describers:
                 "SMS do +48 600 100 299 niedostarczony: " + "x" * 79 + "…",
                 "SMS def error",
                 "Polecenie SMS od Mom (+48 600 100 200): status",
+                "SMS do Mom (+48 600 100 200), +48 600 100 299: Obiad!",
+                "SMS do 4 odbiorców: Obiad!",
             ],
         ),
     ],
@@ -72,6 +77,7 @@ async def test_logbook(
         EVENT_MESSAGE_RECEIVED,
         EVENT_DELIVERY_STATUS,
         EVENT_COMMAND,
+        EVENT_MESSAGE_SENT,
     }
     entry_id = {"config_entry_id": entry.entry_id}
     events = [
@@ -107,6 +113,27 @@ async def test_logbook(
             EVENT_COMMAND,
             entry_id | {"from": "48600100200", "command": "status", "response": "ok"},
         ),
+        Event(
+            EVENT_MESSAGE_SENT,
+            entry_id
+            | {
+                "messages": [
+                    {"recipient": n, "message_id": "m", "parts": 1}
+                    for n in ("48600100200", "48600100299")
+                ],
+                "body": "Obiad!",
+            },
+        ),
+        Event(
+            EVENT_MESSAGE_SENT,
+            entry_id
+            | {
+                "messages": [
+                    {"recipient": n, "message_id": "m", "parts": 1} for n in numbers(4)
+                ],
+                "body": "Obiad!",
+            },
+        ),
     ]
     rows = [described[event.event_type](event) for event in events]
     assert [r["message"] for r in rows] == expected
@@ -118,4 +145,6 @@ async def test_logbook(
         "mdi:message-alert",
         "mdi:message-alert",
         "mdi:message-cog",
+        "mdi:message-arrow-right",
+        "mdi:message-arrow-right",
     ]

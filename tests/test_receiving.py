@@ -4,6 +4,8 @@ reload, not across a normal stop. ACTIO posts once and never retries."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -18,7 +20,7 @@ from custom_components.actio_sms.const import (
 )
 from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
+from homeassistant.setup import async_set_domains_to_be_loaded, async_setup_component
 
 from .conftest import (
     SENDER,
@@ -186,3 +188,37 @@ async def test_removed_entry_stops_receiving(
     assert resp.status == 200
     assert await resp.text() == ""
     assert received == []
+
+
+async def test_receiving_does_not_wait_for_assist(
+    hass: HomeAssistant, simulator: Sim, hass_client_no_auth
+) -> None:
+    """The webhook is up while Assist (slow to load) is still setting up.
+
+    Every moment between Home Assistant answering HTTP and the webhook being
+    registered loses what ACTIO posts; commands reach Assist through its
+    action, so nothing here waits for it.
+    """
+    assert await async_setup_component(hass, "homeassistant", {})
+    gate = asyncio.Event()
+
+    async def slow_setup(hass: HomeAssistant, config: Any) -> bool:
+        await gate.wait()
+        return True
+
+    entry = actio_entry(simulator.url)
+    entry.add_to_hass(hass)
+    # As at startup: both are to be loaded, so after_dependencies would wait.
+    async_set_domains_to_be_loaded(hass, {"conversation", DOMAIN})
+    with patch("homeassistant.components.conversation.async_setup", slow_setup):
+        assist = hass.async_create_task(async_setup_component(hass, "conversation", {}))
+        await asyncio.sleep(0.1)
+        assert not assist.done()
+        ours = hass.async_create_task(async_setup_component(hass, DOMAIN, {}))
+        await asyncio.wait([ours], timeout=5)
+        assert ours.done(), "the integration waited for Assist"
+        client = await hass_client_no_auth()
+        assert (await client.post(URL, json=sms("early"))).status == 200
+        gate.set()
+        await assist
+    assert [m["body"] for m in await get_messages(hass)] == ["early"]

@@ -122,10 +122,10 @@ async def test_activity_has_one_line_per_sms_and_report(
             for row in response["result"]
         ]
     expected = [
-        "sensor.actio_sms_48732129000_last_sent_message → Obiad!",
+        "SMS to Dad (+48 600 100 201): Obiad!",
         "SMS from Mom (+48 600 100 200): Jestem w domu",
         "SMS to Dad (+48 600 100 201) delivered: Obiad!",
     ]
     assert lines["all"] == expected
-    # The device page: the messages (its entities' lines come with entity_ids).
-    assert lines["device"] == expected[1:]
+    # The entry's device page lists them too.
+    assert lines["device"] == expected

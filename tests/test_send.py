@@ -7,7 +7,10 @@ import logging
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 
 from custom_components.actio_sms.const import (
     CONF_BULK,
@@ -17,6 +20,7 @@ from custom_components.actio_sms.const import (
     CONF_DUPLICATE_WINDOW,
     CONF_ENCODING,
     DOMAIN,
+    EVENT_MESSAGE_SENT,
 )
 from custom_components.actio_sms.sending import validate_recipients
 from homeassistant.config_entries import SOURCE_REAUTH
@@ -36,6 +40,7 @@ from .conftest import (
     Sim,
     actio_entry,
     entry_data,
+    entry_device_id,
     numbers,
     send,
 )
@@ -53,9 +58,11 @@ async def legacy_notify(hass: HomeAssistant, **data: Any) -> None:
 NO_GUARD = {CONF_DAILY_LIMIT: 0, CONF_DUPLICATE_WINDOW: 0}
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_send_message_response(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
+    events = async_capture_events(hass, EVENT_MESSAGE_SENT)
     response = await send(
         hass, ["+48 600 100 200", "600100200", "0048 600 100 201"], "a" * 61
     )
@@ -78,6 +85,15 @@ async def test_send_message_response(
     assert state.attributes["message_ids"] == [ids["48600100200"], ids["48600100201"]]
     assert state.attributes["sent_at"]
     assert hass.states.get(SENT_COUNT).state == "2"
+    # One event for the whole send, naming what ACTIO accepted.
+    [event] = events
+    assert event.data == {
+        "config_entry_id": init_integration.entry_id,
+        "device_id": entry_device_id(hass, init_integration),
+        "messages": response["messages"],
+        "body": "a" * 61,
+        "sent_at": state.attributes["sent_at"],
+    }
 
 
 async def test_send_without_response(

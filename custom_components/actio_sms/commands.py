@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 import hmac
 import time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
+
+import probatio as vol
 
 from homeassistant.auth.const import GROUP_ID_USER
 from homeassistant.core import Context, HomeAssistant, callback
@@ -164,28 +166,33 @@ class CommandHandler:
                 "SMS commands need Assist (conversation), which is not set up"
             )
             return
-        # Imported on first use: Assist's sentence engine is heavy to import.
-        from homeassistant.components import conversation  # noqa: PLC0415
-
+        # Through Assist's action, not its module: importing it would make this
+        # integration wait for Assist's setup at startup, and every second
+        # before the webhook is registered loses what ACTIO posts.
+        request: dict[str, Any] = {
+            "text": command,
+            "language": self.hass.config.language,
+        }
+        if conversation_id:
+            request["conversation_id"] = conversation_id
+        if settings.command_agent:
+            request["agent_id"] = settings.command_agent
         context = Context(user_id=await async_command_user_id(self.hass))
         try:
-            result = await conversation.async_converse(
-                self.hass,
-                command,
-                conversation_id,
-                context,
-                language=self.hass.config.language,
-                agent_id=settings.command_agent,
+            result = await self.hass.services.async_call(
+                "conversation",
+                "process",
+                request,
+                blocking=True,
+                context=context,
+                return_response=True,
             )
-        except (HomeAssistantError, ValueError) as err:
+        except (HomeAssistantError, vol.Invalid) as err:
             LOGGER.warning("The conversation agent failed on an SMS command: %s", err)
             return
-        if result.conversation_id:
-            self._conversations[sender] = (
-                result.conversation_id,
-                now + CONVERSATION_TTL,
-            )
-        response = bounded(result.response.speech.get("plain", {}).get("speech", ""))
+        if new_id := _dig(result, "conversation_id"):
+            self._conversations[sender] = (str(new_id), now + CONVERSATION_TTL)
+        response = bounded(str(_dig(result, "response", "speech", "plain", "speech")))
         replied = False
         if settings.command_reply and response:
             try:
@@ -206,6 +213,15 @@ class CommandHandler:
             },
             context=context,
         )
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]…``, or "" where something is missing."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return ""
+        value = value.get(key, "")
+    return value
 
 
 async def async_command_user_id(hass: HomeAssistant) -> str:

@@ -48,6 +48,7 @@ CURRENCY: Final = "PLN"
 
 EVENT_MESSAGE_RECEIVED: Final = "actio_sms_message_received"
 EVENT_DELIVERY_STATUS: Final = "actio_sms_delivery_status"
+EVENT_MESSAGE_SENT: Final = "actio_sms_message_sent"
 EVENT_LIMIT_REACHED: Final = "actio_sms_limit_reached"
 EVENT_COMMAND: Final = "actio_sms_command"
 

@@ -285,7 +285,7 @@ class MessageLog:
         again, or anything after delivered, which is final, so the counters,
         totals for long-term statistics, never go down.
         """
-        if (previous := self._status_of(report.message_id)) in (
+        if self._status_of(report.message_id) in (
             report.status,
             DeliveryStatus.DELIVERED,
         ):

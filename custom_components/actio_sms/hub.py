@@ -31,6 +31,7 @@ from .const import (
     DOMAIN,
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
+    EVENT_MESSAGE_SENT,
     LOGGER,
 )
 from .history import MessageLog
@@ -183,9 +184,26 @@ class EntryHub:
     def async_record_sent(
         self, outcomes: list[SendOutcome], body: str, sent_at: str
     ) -> None:
-        """Log what ACTIO accepted."""
+        """Log what ACTIO accepted, and say so on the bus (one event per send)."""
         if outcomes:
             self.log.add_sent(outcomes, body, sent_at)
+            self.hass.bus.async_fire(
+                EVENT_MESSAGE_SENT,
+                {
+                    "config_entry_id": self.entry_id,
+                    "device_id": self.async_device_id(),
+                    "messages": [
+                        {
+                            "recipient": o.recipient,
+                            "message_id": o.message_id,
+                            "parts": o.parts,
+                        }
+                        for o in outcomes
+                    ],
+                    "body": body,
+                    "sent_at": sent_at,
+                },
+            )
             self._async_changed(Change.SENT, Change.USAGE)
 
     @callback

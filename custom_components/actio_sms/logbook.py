@@ -18,17 +18,22 @@ from .const import (
     EVENT_COMMAND,
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
+    EVENT_MESSAGE_SENT,
     SUBENTRY_RECIPIENT,
 )
 from .phone import format_number
 
 MAX_TEXT: Final = 80
+MAX_NAMED: Final = 3
+"""A send to more recipients is counted, not named."""
 
 # The logbook takes finished text, not translation keys: Home Assistant's
 # language picks one of these (English for any other).
 TEXTS: Final = {
     "en": {
         "received": "SMS from {who}: {text}",
+        "sent": "SMS to {who}: {text}",
+        "sent_many": "SMS to {count} recipients: {text}",
         "delivered": "SMS to {who} delivered: {text}",
         "error": "SMS to {who} not delivered: {text}",
         "unknown_sms": "SMS {message_id} {status}",
@@ -36,6 +41,8 @@ TEXTS: Final = {
     },
     "pl": {
         "received": "SMS od {who}: {text}",
+        "sent": "SMS do {who}: {text}",
+        "sent_many": "SMS do {count} odbiorców: {text}",
         "delivered": "SMS do {who} dostarczony: {text}",
         "error": "SMS do {who} niedostarczony: {text}",
         "unknown_sms": "SMS {message_id} {status}",
@@ -85,6 +92,23 @@ def async_describe_events(
         }
 
     @callback
+    def describe_sent(event: Event) -> dict[str, str]:
+        data = event.data
+        recipients = [m.get("recipient") for m in data.get("messages") or ()]
+        text = _short(data.get("body"))
+        if len(recipients) > MAX_NAMED:
+            message = texts()["sent_many"].format(count=len(recipients), text=text)
+        else:
+            message = texts()["sent"].format(
+                who=", ".join(who(event, number) for number in recipients), text=text
+            )
+        return {
+            LOGBOOK_ENTRY_NAME: "ACTIO",
+            LOGBOOK_ENTRY_MESSAGE: message,
+            LOGBOOK_ENTRY_ICON: "mdi:message-arrow-right",
+        }
+
+    @callback
     def describe_delivery(event: Event) -> dict[str, str]:
         data = event.data
         delivered = data.get("status") == "delivered"
@@ -116,5 +140,6 @@ def async_describe_events(
         }
 
     async_describe_event(DOMAIN, EVENT_MESSAGE_RECEIVED, describe_received)
+    async_describe_event(DOMAIN, EVENT_MESSAGE_SENT, describe_sent)
     async_describe_event(DOMAIN, EVENT_DELIVERY_STATUS, describe_delivery)
     async_describe_event(DOMAIN, EVENT_COMMAND, describe_command)

@@ -68,6 +68,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="last_sent",
         translation_key="last_sent",
+        entity_registry_enabled_default=False,
         change=Change.SENT,
         value_fn=lambda rt: _truncate(_last(rt.log, "last_sent").get("body")),
         attributes_fn=lambda log: {

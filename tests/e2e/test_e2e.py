@@ -403,19 +403,22 @@ async def screenshots_of_the_dialogs(ha: Any, stack: Stack) -> None:
 
 
 async def activity_has_one_line_each(ha: Any) -> None:
-    """The Activity page: one line for the SMS, one for the report, named."""
+    """The Activity page: one line per SMS in or out and per report, named."""
     received = "SMS from Mom (+48 600 100 200): Kolacja"
+    sent = "SMS to Mom (+48 600 100 200): Pranie gotowe"
     delivered = "SMS to Mom (+48 600 100 200) delivered: Pranie gotowe"
     await ha.wait_for_selector(f"text={received}", timeout=30000)
     await ha.wait_for_selector(f"text={delivered}", timeout=10000)
     await ha.wait_for_timeout(1000)
     assert await ha.get_by_text("Kolacja").count() == 1
-    # The send's own line ("Last sent message → Pranie gotowe") and the report's.
+    # The send's line and the report's.
     assert await ha.get_by_text("Pranie gotowe").count() == 2
+    assert await ha.get_by_text(sent).count() == 1
     assert await ha.get_by_text(delivered).count() == 1
     for entity_line in (
         "Message received",
         "Last received message",
+        "Last sent message",
         "Delivery report",
         "Last delivery status",
     ):
