@@ -365,6 +365,7 @@ ARTIFACT_NAMES = (
     "options.png",
     "recipient.png",
     "recipient_added.png",
+    "integration_recipient.png",
     "activity.png",
     "device.png",
 )
@@ -392,7 +393,11 @@ async def screenshots_of_the_dialogs(ha: Any, stack: Stack) -> None:
     await ha.wait_for_timeout(300)
     await ha.screenshot(path=str(ARTIFACTS / "recipient_added.png"))
     await ha.keyboard.press("Escape")
+    # Mom is a device of her own under the entry, not a second "service".
+    await ha.wait_for_selector("text=1 device", timeout=10000)
+    await ha.wait_for_selector("text=1 service", timeout=10000)
     await ha.wait_for_timeout(500)
+    await ha.screenshot(path=str(ARTIFACTS / "integration_recipient.png"))
 
     await ha.goto(f"{stack.base}/config/integrations/dashboard/add?domain=actio_sms")
     await ha.get_by_role("button", name="OK").click()
