@@ -116,7 +116,9 @@ async def test_listed_sender_with_pin_controls_and_gets_the_answer(
     assert hass.states.get(SWITCH).context.user_id == user.id
 
     # The PIN is nowhere: not in the event, the history, diagnostics, the logs.
-    assert [e.data["body"] for e in received] == ["turn on the kitchen light"]
+    assert [(e.data["body"], e.data["command"]) for e in received] == [
+        ("turn on the kitchen light", True)
+    ]
     history = await get_messages(hass, direction="received")
     assert [m["body"] for m in history] == ["turn on the kitchen light"]
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
@@ -131,8 +133,10 @@ async def test_listed_sender_with_pin_controls_and_gets_the_answer(
         )
 
     async_describe_events(hass, describe)
-    assert len(logbook_lines) == 2
-    assert all(PIN not in line for line in logbook_lines)
+    # One line for the SMS, saying it was a command (the command event has none).
+    assert logbook_lines == [
+        "SMS command from +48 600 100 200: turn on the kitchen light"
+    ]
     assert PIN not in caplog.text
     journal = journal_path(hass, entry.entry_id)
     assert PIN.encode() not in await hass.async_add_executor_job(journal.read_bytes)
@@ -164,7 +168,7 @@ async def test_anything_else_is_an_ordinary_sms(
     assert hass.states.get(SWITCH).state == "off"
     assert simulator.outbox == []
     assert commands == []
-    assert [e.data["body"] for e in received] == [body]
+    assert [(e.data["body"], e.data["command"]) for e in received] == [(body, False)]
 
 
 async def test_wrong_pins_lock_the_number_out(

@@ -9,7 +9,6 @@ import pytest
 
 from custom_components.actio_sms.const import (
     DOMAIN,
-    EVENT_COMMAND,
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
     EVENT_MESSAGE_SENT,
@@ -73,10 +72,10 @@ async def test_logbook(
     entry.add_to_hass(hass)
     hass.config.language = language
     described = describers(hass)
+    # A command's line is its SMS's, marked as one: one line per SMS.
     assert set(described) == {
         EVENT_MESSAGE_RECEIVED,
         EVENT_DELIVERY_STATUS,
-        EVENT_COMMAND,
         EVENT_MESSAGE_SENT,
     }
     entry_id = {"config_entry_id": entry.entry_id}
@@ -110,8 +109,8 @@ async def test_logbook(
             EVENT_DELIVERY_STATUS, entry_id | {"message_id": "def", "status": "error"}
         ),
         Event(
-            EVENT_COMMAND,
-            entry_id | {"from": "48600100200", "command": "status", "response": "ok"},
+            EVENT_MESSAGE_RECEIVED,
+            entry_id | {"from": "48600100200", "body": "status", "command": True},
         ),
         Event(
             EVENT_MESSAGE_SENT,

@@ -105,6 +105,7 @@ async def test_inbound_message(
         "to": SENDER,
         "body": "Zażółć gęślą jaźń 🎉",
         "received_at": "2026-11-27T10:15:00.000+00:00",
+        "command": False,
     }
     state = hass.states.get(LAST_RECEIVED)
     assert state.state == "Zażółć gęślą jaźń 🎉"

@@ -140,7 +140,9 @@ class EntryHub:
         return self._device_id
 
     @callback
-    def async_handle_inbound(self, message: InboundMessage, *, fire: bool) -> None:
+    def async_handle_inbound(
+        self, message: InboundMessage, *, fire: bool, command: bool = False
+    ) -> None:
         """Log an inbound SMS, fire its event, tell the entities."""
         record = self.log.add_received(message)
         if fire:
@@ -153,6 +155,7 @@ class EntryHub:
                     "to": message.recipient,
                     "body": message.body,
                     "received_at": message.received_at,
+                    "command": command,
                 },
             )
         async_dispatcher_send(self.hass, signal_received(self.entry_id), record)

@@ -15,7 +15,6 @@ from homeassistant.core import Event, HomeAssistant, callback
 from .const import (
     CONF_NUMBER,
     DOMAIN,
-    EVENT_COMMAND,
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
     EVENT_MESSAGE_SENT,
@@ -83,12 +82,15 @@ def async_describe_events(
     @callback
     def describe_received(event: Event) -> dict[str, str]:
         data = event.data
+        command = bool(data.get("command"))
         return {
             LOGBOOK_ENTRY_NAME: "ACTIO",
-            LOGBOOK_ENTRY_MESSAGE: texts()["received"].format(
+            LOGBOOK_ENTRY_MESSAGE: texts()["command" if command else "received"].format(
                 who=who(event, data.get("from")), text=_short(data.get("body"))
             ),
-            LOGBOOK_ENTRY_ICON: "mdi:message-arrow-left",
+            LOGBOOK_ENTRY_ICON: "mdi:message-cog"
+            if command
+            else "mdi:message-arrow-left",
         }
 
     @callback
@@ -128,18 +130,6 @@ def async_describe_events(
             else "mdi:message-alert",
         }
 
-    @callback
-    def describe_command(event: Event) -> dict[str, str]:
-        data = event.data
-        return {
-            LOGBOOK_ENTRY_NAME: "ACTIO",
-            LOGBOOK_ENTRY_MESSAGE: texts()["command"].format(
-                who=who(event, data.get("from")), text=_short(data.get("command"))
-            ),
-            LOGBOOK_ENTRY_ICON: "mdi:message-cog",
-        }
-
     async_describe_event(DOMAIN, EVENT_MESSAGE_RECEIVED, describe_received)
     async_describe_event(DOMAIN, EVENT_MESSAGE_SENT, describe_sent)
     async_describe_event(DOMAIN, EVENT_DELIVERY_STATUS, describe_delivery)
-    async_describe_event(DOMAIN, EVENT_COMMAND, describe_command)

@@ -247,7 +247,7 @@ async def async_handle_webhook(
             record.recipient,
             record.body,
         )
-        hub.async_handle_inbound(record, fire=fire)
+        hub.async_handle_inbound(record, fire=fire, command=run_command is not None)
     else:
         LOGGER.debug("Delivery report: %s is %s", record.message_id, record.status)
         hub.async_handle_delivery(record, fire=fire)
