@@ -506,7 +506,7 @@ async def test_removing_a_recipient_removes_its_device(
     await hass.async_block_till_done()
     remaining = dr.async_entries_for_config_entry(devices, entry.entry_id)
     assert sorted(d.name for d in remaining) == [
-        f"ACTIO SMS {SENDER}",
+        "ACTIO SMS +48 732 129 000",
         "Dad (+48 600 100 201)",
     ]
     assert er.async_get(hass).async_get("notify.actio_sms_48732129000_mom") is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from unittest.mock import patch
 
 import pytest
@@ -12,6 +14,7 @@ from custom_components.actio_sms.const import CONF_DEFAULT_RECIPIENTS, DOMAIN
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import slugify
 
 from .conftest import FAMILY, Setup, Sim, actio_entry
 
@@ -90,3 +93,33 @@ async def test_enabled_by_default(
         "sensor.actio_sms_48732129000_messages_delivered",
         "sensor.actio_sms_48732129000_messages_failed",
     }
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_entity_ids_keep_the_digits(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """The device shows +48 732 129 000; entity ids stay what 0.1 derived from
+    "ACTIO SMS 48732129000" and each English name, so automations keep working."""
+    strings = json.loads(
+        (
+            Path(__file__).parents[1] / "custom_components/actio_sms/strings.json"
+        ).read_text(encoding="utf-8")
+    )["entity"]
+    entry = await setup_entry(
+        actio_entry(
+            simulator.url,
+            options={CONF_DEFAULT_RECIPIENTS: ["48600100299"], "price_per_part": 0.1},
+        )
+    )
+    registry = er.async_get(hass)
+    entities = er.async_entries_for_config_entry(registry, entry.entry_id)
+    assert len(entities) == sum(len(names) for names in strings.values())
+    for entity in entities:
+        key = entity.unique_id.removeprefix(f"{entry.entry_id}_")
+        name = strings[entity.domain][key]["name"]
+        assert entity.entity_id == (
+            f"{entity.domain}.{slugify(f'ACTIO SMS 48732129000 {name}')}"
+        )
+    [device] = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert device.name == "ACTIO SMS +48 732 129 000"

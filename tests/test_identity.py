@@ -68,7 +68,7 @@ async def test_reconfigure_to_new_number_keeps_entities_and_devices(
         (DOMAIN, entry.entry_id), entry.entry_id
     )
     assert main is not None
-    assert main.name == f"ACTIO SMS {NEW_SENDER}"
+    assert main.name == "ACTIO SMS +48 732 129 005"
     # And it sends from the new number.
     await hass.services.async_call(
         DOMAIN,

@@ -44,7 +44,7 @@ async def test_setup_unload_reload(
         (DOMAIN, init_integration.entry_id), init_integration.entry_id
     )
     assert device is not None
-    assert device.name == f"ACTIO SMS {SENDER}"
+    assert device.name == "ACTIO SMS +48 732 129 000"
     assert device.manufacturer == "ACTIO"
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     entities = er.async_entries_for_config_entry(

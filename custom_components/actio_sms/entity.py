@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import DOMAIN, MANUFACTURER
+from .phone import format_number
 from .runtime import ActioRuntimeData
+from .settings import entity_object_id
 
 
 class ActioEntity(Entity):
@@ -17,6 +21,8 @@ class ActioEntity(Entity):
     # Message texts (one-time codes, private messages) stay out of the
     # recorder's database; automations still see them in the state.
     _unrecorded_attributes = frozenset({"body"})
+    _id_domain: ClassVar[str]
+    """The platform, for the entity id requested at creation."""
 
     def __init__(
         self, runtime: ActioRuntimeData, description: EntityDescription
@@ -27,13 +33,17 @@ class ActioEntity(Entity):
         # The entry id, not the number: identities survive a new number.
         self._attr_unique_id = f"{runtime.entry_id}_{description.key}"
         self._attr_device_info = entry_device_info(runtime)
+        sender = runtime.settings.sender
+        self.entity_id = (
+            f"{self._id_domain}.{entity_object_id(sender, description.key)}"
+        )
 
 
 def entry_device_info(runtime: ActioRuntimeData) -> DeviceInfo:
     """The entry's service device: one per virtual number."""
     return DeviceInfo(
         identifiers={(DOMAIN, runtime.entry_id)},
-        name=f"ACTIO SMS {runtime.settings.sender}",
+        name=f"ACTIO SMS {format_number(runtime.settings.sender)}",
         manufacturer=MANUFACTURER,
         model=f"{runtime.settings.mode.value.upper()} API",
         entry_type=DeviceEntryType.SERVICE,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.components.event import (
+    DOMAIN as EVENT_DOMAIN,
+    EventEntity,
+    EventEntityDescription,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -46,6 +50,8 @@ async def async_setup_entry(
 class ActioMessageEvent(ActioEntity, EventEntity):
     """Fires for every inbound SMS."""
 
+    _id_domain = EVENT_DOMAIN
+
     # Numbers are personal data, and with them every state would need its own
     # attributes row; the recorded bus event already keeps who wrote.
     _unrecorded_attributes = frozenset({"body", "from", "to"})
@@ -69,6 +75,8 @@ class ActioMessageEvent(ActioEntity, EventEntity):
 
 class ActioDeliveryEvent(ActioEntity, EventEntity):
     """Fires for every delivery report."""
+
+    _id_domain = EVENT_DOMAIN
 
     _unrecorded_attributes = frozenset({"body", "recipient", "message_id"})
 

@@ -129,6 +129,8 @@ async def async_setup_entry(
 class ActioNotifyBase(ActioEntity, NotifyEntity):
     """Sends to a fixed list of numbers."""
 
+    _id_domain = NOTIFY_DOMAIN
+
     _attr_supported_features = NotifyEntityFeature.TITLE
 
     @property

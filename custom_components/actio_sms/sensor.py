@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -175,6 +176,7 @@ class ActioSensor(ActioEntity, SensorEntity):
     without RestoreSensor.
     """
 
+    _id_domain = SENSOR_DOMAIN
     entity_description: ActioSensorEntityDescription
 
     async def async_added_to_hass(self) -> None:

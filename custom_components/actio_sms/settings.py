@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.util import slugify
@@ -83,6 +83,23 @@ class ActioSettings:
             command_agent=options.get(CONF_COMMAND_AGENT) or None,
             command_reply=bool(options.get(CONF_COMMAND_REPLY, True)),
         )
+
+
+# The English names' slugs where they differ from the key: entity ids were
+# made from "ACTIO SMS <digits>" and these names, and stay so now that the
+# device is named as people write the number.
+_OBJECT_IDS: Final = {
+    "last_received": "last_received_message",
+    "last_sent": "last_sent_message",
+    "parts_today": "sms_parts_sent_today",
+    "remaining_today": "sms_parts_remaining_today",
+    "cost_this_month": "sms_cost_this_month",
+}
+
+
+def entity_object_id(sender: str, key: str) -> str:
+    """The object id of an entry's entity (``actio_sms_<number>_messages_sent``)."""
+    return f"actio_sms_{sender}_{_OBJECT_IDS.get(key, key)}"
 
 
 def recipient_object_id(sender: str, title: str) -> str:

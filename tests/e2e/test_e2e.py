@@ -347,7 +347,7 @@ async def test_phone_page_to_sensor(stack: Stack, socket_enabled: None) -> None:
             await ha.screenshot(path=str(ARTIFACTS / "activity.png"))
             # The entry's device page lists them too.
             await ha.goto(f"{stack.base}/config/integrations/integration/actio_sms")
-            await ha.get_by_text("ACTIO SMS 48732129000").click()
+            await ha.get_by_text("ACTIO SMS +48 732 129 000").click()
             await ha.wait_for_selector("text=Mom (+48 600 100 200): Kolacja")
             await ha.wait_for_timeout(1000)
             await ha.screenshot(path=str(ARTIFACTS / "device.png"))
