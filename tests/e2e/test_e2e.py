@@ -608,7 +608,13 @@ async def test_blueprints(stack: Stack, socket_enabled: None) -> None:
     async with aiohttp.ClientSession() as session:
         api = await ensure_entry(stack, session)
         entry = await api.wait_loaded()
-        await set_options(api, entry["entry_id"], default_recipients=[FORWARD_TO])
+        await set_options(
+            api,
+            entry["entry_id"],
+            default_recipients=[FORWARD_TO],
+            command_senders=["48600100208"],
+            command_pin="4321",
+        )
         await api.wait_loaded()
         for automation_id, path, inputs in (
             (
@@ -631,10 +637,19 @@ async def test_blueprints(stack: Stack, socket_enabled: None) -> None:
             )
             await wait_state(api, f"automation.blueprint_{automation_id}", "on", 30)
 
-        # Forward: only from the chosen number.
+        # Forward: only from the chosen number, and no command for Assist.
         await sim_post(
             session, stack, "inbound", {"from": "48600100209", "body": "Not this"}
         )
+        await sim_post(
+            session,
+            stack,
+            "inbound",
+            {"from": "48600100208", "body": "4321 turn on the kitchen light"},
+        )
+        assert await outbox_to(session, stack, "48600100208", 1) == [
+            "Turned on the switch"
+        ]
         await sim_post(
             session, stack, "inbound", {"from": "48600100208", "body": "Forward me"}
         )
