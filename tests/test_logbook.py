@@ -44,7 +44,8 @@ def describers(hass: HomeAssistant) -> Describers:
                 "SMS from +48 600 100 299: hi",
                 "SMS to Dad (+48 600 100 201) delivered: Obiad!",
                 "SMS to +48 600 100 299 not delivered: " + "x" * 79 + "…",
-                "SMS def error",
+                "An SMS not in the history was not delivered (id def)",
+                "An SMS not in the history was delivered (id ghi)",
                 "SMS command from Mom (+48 600 100 200): status",
                 "SMS to Mom (+48 600 100 200), +48 600 100 299: Obiad!",
                 "SMS to 4 recipients: Obiad!",
@@ -57,7 +58,8 @@ def describers(hass: HomeAssistant) -> Describers:
                 "SMS od +48 600 100 299: hi",
                 "SMS do Dad (+48 600 100 201) dostarczony: Obiad!",
                 "SMS do +48 600 100 299 niedostarczony: " + "x" * 79 + "…",
-                "SMS def error",
+                "SMS spoza historii niedostarczony (id def)",
+                "SMS spoza historii dostarczony (id ghi)",
                 "Polecenie SMS od Mom (+48 600 100 200): status",
                 "SMS do Mom (+48 600 100 200), +48 600 100 299: Obiad!",
                 "SMS do 4 odbiorców: Obiad!",
@@ -109,6 +111,10 @@ async def test_logbook(
             EVENT_DELIVERY_STATUS, entry_id | {"message_id": "def", "status": "error"}
         ),
         Event(
+            EVENT_DELIVERY_STATUS,
+            entry_id | {"message_id": "ghi", "status": "delivered"},
+        ),
+        Event(
             EVENT_MESSAGE_RECEIVED,
             entry_id | {"from": "48600100200", "body": "status", "command": True},
         ),
@@ -143,6 +149,7 @@ async def test_logbook(
         "mdi:message-check",
         "mdi:message-alert",
         "mdi:message-alert",
+        "mdi:message-check",
         "mdi:message-cog",
         "mdi:message-arrow-right",
         "mdi:message-arrow-right",

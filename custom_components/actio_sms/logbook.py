@@ -35,7 +35,8 @@ TEXTS: Final = {
         "sent_many": "SMS to {count} recipients: {text}",
         "delivered": "SMS to {who} delivered: {text}",
         "error": "SMS to {who} not delivered: {text}",
-        "unknown_sms": "SMS {message_id} {status}",
+        "unknown_delivered": "An SMS not in the history was delivered (id {message_id})",
+        "unknown_error": "An SMS not in the history was not delivered (id {message_id})",
         "command": "SMS command from {who}: {text}",
     },
     "pl": {
@@ -44,7 +45,8 @@ TEXTS: Final = {
         "sent_many": "SMS do {count} odbiorców: {text}",
         "delivered": "SMS do {who} dostarczony: {text}",
         "error": "SMS do {who} niedostarczony: {text}",
-        "unknown_sms": "SMS {message_id} {status}",
+        "unknown_delivered": "SMS spoza historii dostarczony (id {message_id})",
+        "unknown_error": "SMS spoza historii niedostarczony (id {message_id})",
         "command": "Polecenie SMS od {who}: {text}",
     },
 }
@@ -115,9 +117,9 @@ def async_describe_events(
         data = event.data
         delivered = data.get("status") == "delivered"
         if (recipient := data.get("recipient")) is None:
-            message = texts()["unknown_sms"].format(
-                message_id=data.get("message_id"), status=data.get("status")
-            )
+            message = texts()[
+                "unknown_delivered" if delivered else "unknown_error"
+            ].format(message_id=data.get("message_id"))
         else:
             message = texts()["delivered" if delivered else "error"].format(
                 who=who(event, recipient), text=_short(data.get("body"))
