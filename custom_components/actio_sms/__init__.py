@@ -23,8 +23,9 @@ from .history import MessageLog
 from .hub import DATA_ACTIO, ActioData
 from .phone import async_load_metadata
 from .repairs import async_track_webhook_reachable
-from .runtime import ActioConfigEntry, async_create_runtime, recipients_of
+from .runtime import ActioConfigEntry, async_create_runtime
 from .services import async_setup_services
+from .settings import recipients_of
 from .webhook import (
     async_register as async_register_webhook,
     async_unregister as async_unregister_webhook,

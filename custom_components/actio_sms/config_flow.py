@@ -89,7 +89,7 @@ from .phone import (
     normalize_number,
     normalize_numbers,
 )
-from .settings import recipient_object_id
+from .settings import recipient_labels, recipient_object_id
 
 SECTION_ADVANCED = "advanced"
 MIN_PIN_LENGTH = 4
@@ -340,13 +340,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
 
 def _numbers_selector(entry: ConfigEntry[Any]) -> SelectSelector:
     """Pick recipients by name, or type any number."""
-    labels = {
-        str(
-            sub.data[CONF_NUMBER]
-        ): f"{sub.title} ({format_number(sub.data[CONF_NUMBER])})"
-        for sub in entry.subentries.values()
-        if sub.subentry_type == SUBENTRY_RECIPIENT
-    }
+    labels = recipient_labels(entry)
     for option in (CONF_DEFAULT_RECIPIENTS, CONF_COMMAND_SENDERS):
         for number in entry.options.get(option, []):
             labels.setdefault(number, format_number(number))

@@ -18,9 +18,9 @@ from .const import (
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
     EVENT_MESSAGE_SENT,
-    SUBENTRY_RECIPIENT,
 )
-from .phone import format_number
+from .phone import format_number, recipient_label
+from .settings import recipients_of
 
 MAX_TEXT: Final = 80
 MAX_NAMED: Final = 3
@@ -73,12 +73,9 @@ def async_describe_events(
             str(event.data.get("config_entry_id"))
         )
         if entry is not None:
-            for subentry in entry.subentries.values():
-                if (
-                    subentry.subentry_type == SUBENTRY_RECIPIENT
-                    and subentry.data.get(CONF_NUMBER) == number
-                ):
-                    return f"{subentry.title} ({format_number(str(number))})"
+            for title, data in recipients_of(entry).values():
+                if data.get(CONF_NUMBER) == number:
+                    return recipient_label(title, str(number))
         return format_number(str(number))
 
     @callback

@@ -22,7 +22,7 @@ from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
 from .const import CONF_NUMBER, CONF_SENDER, DOMAIN, MANUFACTURER, SUBENTRY_RECIPIENT
 from .entity import ActioEntity
-from .phone import format_number
+from .phone import recipient_label
 from .runtime import ActioConfigEntry, ActioRuntimeData
 from .sending import async_send
 from .services import async_get_runtime
@@ -170,7 +170,7 @@ class ActioRecipientNotify(ActioNotifyBase):
         )
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, f"{runtime.entry_id}_{subentry.subentry_id}")},
-            name=f"{subentry.title} ({format_number(self._number)})",
+            name=recipient_label(subentry.title, self._number),
             manufacturer=MANUFACTURER,
             model="Recipient",
         )

@@ -143,6 +143,11 @@ def normalize_numbers(numbers: list[str]) -> NormalizedNumbers:
     return NormalizedNumbers(list(seen), invalid)
 
 
+def recipient_label(name: str, digits: str) -> str:
+    """A recipient as people read it: ``Mom (+48 600 100 200)``."""
+    return f"{name} ({format_number(digits)})"
+
+
 def format_number(digits: str) -> str:
     """A number as people write it (``+48 732 129 000``); anything else as is."""
     if not (digits.isascii() and digits.isdigit()):

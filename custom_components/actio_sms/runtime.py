@@ -25,13 +25,12 @@ from .const import (
     DEFAULT_HISTORY_DAYS,
     DEFAULT_HISTORY_SIZE,
     DOMAIN,
-    SUBENTRY_RECIPIENT,
 )
 from .guard import SpendGuard
 from .history import MessageLog
 from .hub import EntryHub, async_get_hub
 from .repairs import async_delete_invalid_sender_issue, async_raise_invalid_sender_issue
-from .settings import ActioSettings
+from .settings import ActioSettings, recipients_of
 
 type ActioConfigEntry = ConfigEntry[ActioRuntimeData]
 
@@ -87,15 +86,6 @@ class ActioRuntimeData:
                 for sub_id, before in self.recipients.items()
             )
         )
-
-
-def recipients_of(entry: ConfigEntry[Any]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Recipient subentries by id: (title, data)."""
-    return {
-        sub_id: (sub.title, dict(sub.data))
-        for sub_id, sub in entry.subentries.items()
-        if sub.subentry_type == SUBENTRY_RECIPIENT
-    }
 
 
 async def async_create_runtime(

@@ -22,14 +22,16 @@ from .const import (
     CONF_DUPLICATE_WINDOW,
     CONF_ENCODING,
     CONF_MAX_PARTS,
+    CONF_NUMBER,
     CONF_PRICE_PER_PART,
     CONF_SENDER,
     DEFAULT_CONCURRENCY,
     DEFAULT_DAILY_LIMIT,
     DEFAULT_DUPLICATE_WINDOW,
     DEFAULT_MAX_PARTS,
+    SUBENTRY_RECIPIENT,
 )
-from .phone import Encoding
+from .phone import Encoding, recipient_label
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,3 +107,20 @@ def entity_object_id(sender: str, key: str) -> str:
 def recipient_object_id(sender: str, title: str) -> str:
     """The object id of a recipient's notify entity (``actio_sms_<number>_mom``)."""
     return slugify(f"actio_sms_{sender}_{title}")
+
+
+def recipients_of(entry: ConfigEntry[Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Recipient subentries by id: (title, data)."""
+    return {
+        sub_id: (sub.title, dict(sub.data))
+        for sub_id, sub in entry.subentries.items()
+        if sub.subentry_type == SUBENTRY_RECIPIENT
+    }
+
+
+def recipient_labels(entry: ConfigEntry[Any]) -> dict[str, str]:
+    """Recipients' numbers, each with its label: ``Mom (+48 600 100 200)``."""
+    return {
+        str(data[CONF_NUMBER]): recipient_label(title, str(data[CONF_NUMBER]))
+        for title, data in recipients_of(entry).values()
+    }
