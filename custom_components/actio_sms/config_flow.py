@@ -522,7 +522,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
                         entry, current, title=title, data=data, unique_id=number
                     )
                 # The id the notify entity will get (or the next free one).
-                entity_id = er.async_get(self.hass).async_generate_entity_id(
+                entity_id = er.async_get(self.hass).async_get_available_entity_id(
                     NOTIFY_DOMAIN, recipient_object_id(entry.data[CONF_SENDER], title)
                 )
                 return self.async_create_entry(
