@@ -34,8 +34,8 @@ from typing import Any
 
 import aiohttp
 
-from custom_components.actio_sms.api import ActioClient
-from custom_components.actio_sms.history import SAVE_DELAY
+from custom_components.actio_sms.actio import ActioClient
+from custom_components.actio_sms.store import SAVE_DELAY
 
 from .hass import (
     DEMO_SENDER,
@@ -125,7 +125,7 @@ async def async_setup(hass: HomeAssistant, config) -> bool:
             await hass.config_entries.async_setup(entry.entry_id)
             await hass.async_block_till_done()
             durations.append((time.perf_counter() - start) * 1000)
-        return {"ms": durations, "history": len(entry.runtime_data.log.records)}
+        return {"ms": durations, "history": len(entry.runtime_data.store.records)}
 
     async def drain(call: ServiceCall):
         # Wait for the recorder to commit what the last round queued, so it

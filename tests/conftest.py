@@ -198,7 +198,7 @@ def sensor_window(request: pytest.FixtureRequest) -> Iterator[None]:
     cooldown of a minute instead, advanced with async_fire_time_changed, so its
     outcome does not depend on how fast the machine is."""
     cooldown = 60 if request.node.get_closest_marker("real_sensor_window") else 0
-    with patch("custom_components.actio_sms.hub.SENSOR_COOLDOWN", cooldown):
+    with patch("custom_components.actio_sms.data.SENSOR_COOLDOWN", cooldown):
         yield
 
 

@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
-from custom_components.actio_sms.commands import COMMAND_USER_NAME, RATE_LIMIT
+from custom_components.actio_sms.commands import COMMAND_USER_NAME
 from custom_components.actio_sms.const import (
     CONF_COMMAND_PIN,
     CONF_COMMAND_REPLY,
@@ -19,10 +19,11 @@ from custom_components.actio_sms.const import (
     EVENT_COMMAND,
     EVENT_MESSAGE_RECEIVED,
 )
+from custom_components.actio_sms.data import DATA_ACTIO
 from custom_components.actio_sms.diagnostics import async_get_config_entry_diagnostics
-from custom_components.actio_sms.hub import DATA_ACTIO
-from custom_components.actio_sms.journal import journal_path
+from custom_components.actio_sms.inbox import RATE_LIMIT
 from custom_components.actio_sms.logbook import async_describe_events
+from custom_components.actio_sms.store import journal_path
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -227,7 +228,7 @@ async def test_no_command_runs_again_after_a_restart(
     )
     # A restart: nothing in memory; the log comes back from snapshot + journal.
     await hass.config_entries.async_unload(entry.entry_id)
-    hass.data[DATA_ACTIO].hubs.pop(entry.entry_id)
+    hass.data[DATA_ACTIO].runtimes.pop(entry.entry_id)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     received = await get_messages(hass, direction="received")

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings, strategies as st
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.actio_sms.api import loads_tolerant
+from custom_components.actio_sms.actio import loads_tolerant
 from custom_components.actio_sms.const import (
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,

@@ -23,7 +23,7 @@ from custom_components.actio_sms.const import (
     DOMAIN,
     EVENT_LIMIT_REACHED,
 )
-from custom_components.actio_sms.hub import DATA_ACTIO
+from custom_components.actio_sms.data import DATA_ACTIO
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -161,7 +161,7 @@ async def test_refused_multi_gives_its_reservation_back(
     simulator.fault("422", 1)
     with pytest.raises(ServiceValidationError):
         await send(hass, numbers(100), "all or nothing")
-    assert entry.runtime_data.guard.reserved == 0
+    assert entry.runtime_data.spend.reserved == 0
     assert hass.states.get(PARTS_TODAY).state == "0"
     # The whole cap is still there.
     response = await send(hass, numbers(100), "all or nothing")
@@ -186,7 +186,7 @@ async def test_usage_survives_a_restart_and_resets_at_local_midnight(
 
     # A restart: the entry unloads, and a new process has no hub in memory.
     await hass.config_entries.async_unload(entry.entry_id)
-    hass.data[DATA_ACTIO].hubs.pop(entry.entry_id)
+    hass.data[DATA_ACTIO].runtimes.pop(entry.entry_id)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get(PARTS_TODAY).state == "4"

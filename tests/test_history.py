@@ -17,14 +17,15 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
+from custom_components.actio_sms.actio import InboundMessage, utc_now_iso as now_iso
 from custom_components.actio_sms.const import (
     CONF_HISTORY_DAYS,
     CONF_HISTORY_SIZE,
     DOMAIN,
     EVENT_DELIVERY_STATUS,
 )
-from custom_components.actio_sms.history import SAVE_DELAY, now_iso
-from custom_components.actio_sms.models import InboundMessage
+from custom_components.actio_sms.inbox import async_received
+from custom_components.actio_sms.store import SAVE_DELAY
 from homeassistant import loader
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -275,12 +276,12 @@ async def test_history_bounded_and_batched(
     """1,500 messages keep 1,000; the file is written once per delay window."""
     runtime = init_integration.runtime_data
     key = f"{DOMAIN}.{init_integration.entry_id}"
-    store = runtime.log._store
+    store = runtime.store._store
     with patch.object(
         store, "_async_write_data", wraps=store._async_write_data
     ) as write:
         for i in range(1500):
-            runtime.hub.async_handle_inbound(inbound(f"m{i}"), fire=True)
+            async_received(runtime, inbound(f"m{i}"))
         await hass.async_block_till_done()
         assert write.call_count == 0  # one delayed save pending, not 1,500
         freezer.tick(timedelta(seconds=SAVE_DELAY + 1))
@@ -289,7 +290,7 @@ async def test_history_bounded_and_batched(
         assert write.call_count == 1
         # Steady traffic does not postpone the write forever.
         for i in range(10):
-            runtime.hub.async_handle_inbound(inbound(f"n{i}"), fire=True)
+            async_received(runtime, inbound(f"n{i}"))
             freezer.tick(timedelta(seconds=1))
             async_fire_time_changed(hass)
         freezer.tick(timedelta(seconds=SAVE_DELAY))
@@ -354,9 +355,9 @@ async def test_history_options_and_age(
     assert [m["body"] for m in messages] == ["new"]  # older than a day: dropped
     assert hass.states.get(RECEIVED_COUNT).state == "3"
     runtime = mock_config_entry.runtime_data
-    assert runtime.log.max_size == 10
+    assert runtime.store.max_size == 10
     for i in range(25):
-        runtime.hub.async_handle_inbound(inbound(f"m{i}"), fire=True)
+        async_received(runtime, inbound(f"m{i}"))
     assert len(await get_messages(hass, limit=100)) == 10
 
 
@@ -372,7 +373,7 @@ async def test_report_for_a_message_dropped_from_history(
     message_id = simulator.outbox[0].message_id
     runtime = init_integration.runtime_data
     for i in range(10):  # push it out of the 10-message history
-        runtime.hub.async_handle_inbound(inbound(f"m{i}"), fire=False)
+        async_received(runtime, inbound(f"m{i}"), announce=False)
     events = async_capture_events(hass, EVENT_DELIVERY_STATUS)
     client = await hass_client_no_auth()
     resp = await client.post(

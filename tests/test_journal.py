@@ -21,8 +21,12 @@ from custom_components.actio_sms.const import (
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
 )
-from custom_components.actio_sms.history import SAVE_DELAY, MessageLog
-from custom_components.actio_sms.journal import Journal, journal_path
+from custom_components.actio_sms.store import (
+    SAVE_DELAY,
+    Journal,
+    MessageStore,
+    journal_path,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.util.json import json_loads
 
@@ -31,14 +35,14 @@ from .conftest import WEBHOOK_ID, Setup, Sim, actio_entry, send, sms
 URL = f"/api/webhook/{WEBHOOK_ID}"
 
 
-async def reloaded_log(hass: HomeAssistant, entry_id: str) -> MessageLog:
+async def reloaded_log(hass: HomeAssistant, entry_id: str) -> MessageStore:
     """The log as a process started after a kill would read it."""
-    log = MessageLog(hass, entry_id, 1000, 30)
+    log = MessageStore(hass, entry_id, 1000, 30)
     await log.async_load()
     return log
 
 
-def received_bodies(log: MessageLog) -> list[str]:
+def received_bodies(log: MessageStore) -> list[str]:
     return [r["body"] for r in log.records if r["direction"] == "received"]
 
 
@@ -194,8 +198,8 @@ async def test_the_last_lines_of_a_burst_reach_the_disk(
         real_fsync(fd)
 
     with (
-        patch("custom_components.actio_sms.journal.FSYNC_INTERVAL", 0.2),
-        patch("custom_components.actio_sms.journal.os.fsync", counting_fsync),
+        patch("custom_components.actio_sms.store.FSYNC_INTERVAL", 0.2),
+        patch("custom_components.actio_sms.store.os.fsync", counting_fsync),
     ):
         assert (await client.post(URL, json=sms("first"))).status == 200
         assert len(synced) == 1  # nothing synced before: at once

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from custom_components.actio_sms.actio.inbound import display_sender
 from custom_components.actio_sms.phone import (
     Encoding,
     InvalidNumberError,
@@ -11,7 +12,6 @@ from custom_components.actio_sms.phone import (
     NumberProblem,
     UnsupportedCharactersError,
     count_parts,
-    display_sender,
     gsm7_length,
     is_polish_mobile,
     normalize_number,

@@ -60,7 +60,7 @@ async def entry(
         recipients={"Mom": FAMILY["Mom"]},
         options={CONF_DEFAULT_RECIPIENTS: [FAMILY["Mom"]]},
     )
-    with patch("custom_components.actio_sms.runtime.API_TIMEOUT", 0.3):
+    with patch("custom_components.actio_sms.data.API_TIMEOUT", 0.3):
         return await setup_entry(config_entry)
 
 
@@ -121,7 +121,7 @@ async def test_500_concurrent_inbound(
     assert (
         hass.states.get("sensor.actio_sms_48732129000_messages_received").state == "500"
     )
-    assert len(init_integration.runtime_data.log.query("received", None, 1000)) == 500
+    assert len(init_integration.runtime_data.store.query("received", None, 1000)) == 500
 
 
 async def test_200_concurrent_sends(
@@ -143,7 +143,7 @@ async def test_200_concurrent_sends(
     ids = [r["messages"][0]["message_id"] for r in responses]
     assert len(set(ids)) == 200
     assert len(simulator.outbox) == 200
-    sent = init_integration.runtime_data.log.query("sent", None, 1000)
+    sent = init_integration.runtime_data.store.query("sent", None, 1000)
     assert {r["message_id"] for r in sent} == set(ids)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.actio_sms_48732129000_messages_sent").state == "200"

@@ -22,7 +22,7 @@ from custom_components.actio_sms.const import (
     DOMAIN,
     EVENT_MESSAGE_SENT,
 )
-from custom_components.actio_sms.sending import validate_recipients
+from custom_components.actio_sms.outbox import validate_recipients
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from custom_components.actio_sms.sending import ERROR_TRANSLATION_KEYS
+from custom_components.actio_sms.outbox import ERROR_TRANSLATION_KEYS
 from homeassistant.helpers import config_validation as cv
 
 COMPONENT = Path(__file__).parent.parent / "custom_components/actio_sms"

@@ -22,7 +22,7 @@ from custom_components.actio_sms.const import (
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
 )
-from custom_components.actio_sms.hub import DATA_ACTIO
+from custom_components.actio_sms.data import DATA_ACTIO
 from custom_components.actio_sms.webhook import async_handle_webhook
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
@@ -482,9 +482,9 @@ async def test_unload_cancels_pending_sensor_write(
             json=sms(body),
         )
     runtime = init_integration.runtime_data
-    assert runtime.hub._sensor_debouncer._timer_task is not None
+    assert runtime._sensor_debouncer._timer_task is not None
     assert await hass.config_entries.async_unload(init_integration.entry_id)
-    assert runtime.hub._sensor_debouncer._timer_task is None
+    assert runtime._sensor_debouncer._timer_task is None
 
 
 @pytest.mark.parametrize(

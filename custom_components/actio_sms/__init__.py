@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
@@ -16,16 +14,19 @@ from homeassistant.helpers.typing import ConfigType
 
 from .allowlist import ActioAllowlist
 from .cloudhook import async_delete_cloudhook
-from .commands import CommandHandler, async_remove_command_user
+from .commands import async_remove_command_user
 from .const import CONF_CLOUDHOOK, DOMAIN, LOGGER
+from .data import DATA_ACTIO, ActioConfigEntry, ActioData, async_get_runtime
 from .entity import entry_device_info
-from .history import MessageLog
-from .hub import DATA_ACTIO, ActioData
+from .issues import async_track_webhook_reachable
+from .outbox import (
+    async_forget_failed_deliveries,
+    async_refresh_limit_issue,
+    async_track_new_day,
+)
 from .phone import async_load_metadata
-from .repairs import async_track_webhook_reachable
-from .runtime import ActioConfigEntry, async_create_runtime
 from .services import async_setup_services
-from .settings import recipients_of
+from .store import MessageStore
 from .webhook import (
     async_register as async_register_webhook,
     async_unregister as async_unregister_webhook,
@@ -55,23 +56,17 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bool:
     """Set up ACTIO SMS from a config entry."""
     async_register_webhook(hass, entry)  # a new entry, made after startup
-    entry.runtime_data = runtime = await async_create_runtime(hass, entry)
+    runtime = async_get_runtime(hass, entry)
+    await runtime.async_start()
+    entry.runtime_data = runtime
     # Created up front so recipient devices can point at it (via_device_id).
-    runtime.device_id = (
-        dr.async_get(hass)
-        .async_get_or_create(
-            config_entry_id=entry.entry_id, **entry_device_info(runtime)
-        )
-        .id
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **entry_device_info(runtime)
     )
+    async_refresh_limit_issue(runtime)
     entry.async_on_unload(async_track_webhook_reachable(hass, entry))
-    entry.async_on_unload(
-        runtime.guard.async_track_new_day(runtime.hub.async_usage_changed)
-    )
-    entry.async_on_unload(runtime.guard.async_forget_failed_deliveries())
-    if runtime.settings.command_senders:
-        runtime.hub.commands = CommandHandler(hass, runtime)
-        entry.async_on_unload(partial(setattr, runtime.hub, "commands", None))
+    entry.async_on_unload(async_track_new_day(runtime))
+    entry.async_on_unload(async_forget_failed_deliveries(runtime))
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -79,19 +74,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
 
 async def _async_reload(hass: HomeAssistant, entry: ActioConfigEntry) -> None:
     """Reload when the settings or an existing recipient changed."""
-    runtime = entry.runtime_data
-    if runtime.needs_reload():
+    if entry.runtime_data.needs_reload():
         await hass.config_entries.async_reload(entry.entry_id)
     else:
-        runtime.recipients = recipients_of(entry)
+        entry.runtime_data.note_recipients()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bool:
-    """Unload the platforms; the webhook and the log stay (see hub.py)."""
+    """Unload the platforms; the webhook and the store stay (see data.py)."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        entry.runtime_data.hub.async_cancel_sensor_write()
-        await entry.runtime_data.log.async_flush()
+        entry.runtime_data.async_cancel_sensor_write()
+        await entry.runtime_data.store.async_flush()
     return unloaded
 
 
@@ -99,12 +93,12 @@ async def async_remove_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> No
     """Stop receiving; delete the cloudhook and the stored history."""
     async_unregister_webhook(hass, entry)
     data = hass.data.get(DATA_ACTIO)
-    hub = data.hubs.pop(entry.entry_id, None) if data else None
-    if hub is not None:
-        hub.async_cancel_sensor_write()
-    # The hub's own log, so that a pending delayed save is cancelled too.
-    log = hub.log if hub else MessageLog(hass, entry.entry_id, 0, 0)
-    await log.async_remove()
+    runtime = data.runtimes.pop(entry.entry_id, None) if data else None
+    if runtime is not None:
+        runtime.async_cancel_sensor_write()
+    # The runtime's own store, so that a pending delayed save is cancelled too.
+    store = runtime.store if runtime else MessageStore(hass, entry.entry_id, 0, 0)
+    await store.async_remove()
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     if not any(
@@ -112,6 +106,22 @@ async def async_remove_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> No
         for other in hass.config_entries.async_entries(DOMAIN)
     ):
         await async_remove_command_user(hass)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: ActioConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """A recipient's device may go once its recipient is gone; the entry's may not."""
+    return not any(
+        identifier in device.identifiers
+        for identifier in (
+            (DOMAIN, entry.entry_id),
+            *(
+                (DOMAIN, f"{entry.entry_id}_{subentry_id}")
+                for subentry_id in entry.subentries
+            ),
+        )
+    )
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bool:

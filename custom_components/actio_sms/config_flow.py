@@ -38,7 +38,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .api import (
+from .actio import (
     DEFAULT_BASE_URL,
     ActioAuthError,
     ActioClient,
@@ -81,18 +81,22 @@ from .const import (
     LOGGER,
     SUBENTRY_RECIPIENT,
 )
+from .data import ActioConfigEntry
 from .phone import (
     Encoding,
     InvalidNumberError,
     async_load_metadata,
     format_number,
     normalize_number,
-    normalize_numbers,
 )
-from .settings import recipient_labels, recipient_object_id
+from .settings import (
+    OptionsError,
+    coerce_options,
+    recipient_labels,
+    recipient_object_id,
+)
 
 SECTION_ADVANCED = "advanced"
-MIN_PIN_LENGTH = 4
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 PHONE_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
@@ -169,7 +173,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> ActioOptionsFlow:
+    def async_get_options_flow(config_entry: ActioConfigEntry) -> ActioOptionsFlow:
         """Behaviour settings."""
         return ActioOptionsFlow()
 
@@ -368,36 +372,12 @@ class ActioOptionsFlow(OptionsFlow):
         placeholders = {"numbers": ""}
         if user_input is not None:
             await async_load_metadata(self.hass)
-            result = normalize_numbers(
-                list(user_input.get(CONF_DEFAULT_RECIPIENTS, []))
-            )
-            senders = normalize_numbers(list(user_input.get(CONF_COMMAND_SENDERS, [])))
-            if result.invalid:
-                errors[CONF_DEFAULT_RECIPIENTS] = "invalid_numbers"
-                placeholders["numbers"] = ", ".join(e.number for e in result.invalid)
-            elif senders.invalid:
-                errors[CONF_COMMAND_SENDERS] = "invalid_numbers"
-                placeholders["numbers"] = ", ".join(e.number for e in senders.invalid)
-            elif (pin := user_input.get(CONF_COMMAND_PIN, "")) and (
-                len(pin) < MIN_PIN_LENGTH or any(ch.isspace() for ch in pin)
-            ):
-                errors[CONF_COMMAND_PIN] = "invalid_pin"
+            try:
+                options = coerce_options(user_input)
+            except OptionsError as err:
+                errors[err.field] = err.key
+                placeholders |= err.placeholders
             else:
-                options = {
-                    **user_input,
-                    CONF_DEFAULT_RECIPIENTS: result.numbers,
-                    CONF_COMMAND_SENDERS: senders.numbers,
-                    CONF_CONCURRENCY: int(user_input[CONF_CONCURRENCY]),
-                    CONF_HISTORY_SIZE: int(user_input[CONF_HISTORY_SIZE]),
-                    CONF_HISTORY_DAYS: int(user_input[CONF_HISTORY_DAYS]),
-                    CONF_DAILY_LIMIT: int(user_input[CONF_DAILY_LIMIT]),
-                    CONF_DUPLICATE_WINDOW: int(user_input[CONF_DUPLICATE_WINDOW]),
-                    CONF_MAX_PARTS: int(user_input[CONF_MAX_PARTS]),
-                }
-                if user_input.get(CONF_PRICE_PER_PART) is not None:
-                    options[CONF_PRICE_PER_PART] = float(
-                        user_input[CONF_PRICE_PER_PART]
-                    )
                 return self.async_create_entry(data=options)
         tcx = self.config_entry.data.get(CONF_API_MODE) == ApiMode.TCX
         numbers_selector = _numbers_selector(self.config_entry)

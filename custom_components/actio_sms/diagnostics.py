@@ -17,7 +17,7 @@ from .const import (
     CONF_SENDER,
     CONF_TOKEN,
 )
-from .runtime import ActioConfigEntry
+from .data import ActioConfigEntry
 
 TO_REDACT: Final = {
     CONF_TOKEN,
@@ -51,7 +51,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Entry settings, counters and the last error; no message content."""
     runtime = entry.runtime_data
-    log = runtime.log
+    log = runtime.store
     statuses: dict[str, int] = {}
     for record in log.records:
         if record["direction"] == "sent":
@@ -84,7 +84,7 @@ async def async_get_config_entry_diagnostics(
             "spend_guard": {
                 "parts_today": log.parts_today(),
                 "parts_this_month": log.parts_this_month(),
-                "reserved": runtime.guard.reserved,
+                "reserved": runtime.spend.reserved,
             },
             "history": {
                 "records": len(log.records),

@@ -8,8 +8,8 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import DOMAIN, MANUFACTURER
+from .data import ActioRuntime
 from .phone import format_number
-from .runtime import ActioRuntimeData
 from .settings import entity_object_id
 
 
@@ -24,9 +24,7 @@ class ActioEntity(Entity):
     _id_domain: ClassVar[str]
     """The platform, for the entity id requested at creation."""
 
-    def __init__(
-        self, runtime: ActioRuntimeData, description: EntityDescription
-    ) -> None:
+    def __init__(self, runtime: ActioRuntime, description: EntityDescription) -> None:
         """Attach to the entry's device."""
         self.entity_description = description
         self.runtime = runtime
@@ -39,7 +37,7 @@ class ActioEntity(Entity):
         )
 
 
-def entry_device_info(runtime: ActioRuntimeData) -> DeviceInfo:
+def entry_device_info(runtime: ActioRuntime) -> DeviceInfo:
     """The entry's service device: one per virtual number."""
     return DeviceInfo(
         identifiers={(DOMAIN, runtime.entry_id)},

@@ -11,10 +11,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .actio import DeliveryStatus
+from .data import ActioConfigEntry, signal_delivery, signal_received
 from .entity import ActioEntity
-from .hub import signal_delivery, signal_received
-from .models import DeliveryStatus, LoggedReport, ReceivedRecord
-from .runtime import ActioConfigEntry
+from .store import LoggedReport, ReceivedRecord
 
 PARALLEL_UPDATES = 0
 

@@ -19,7 +19,7 @@ from .const import (
     EVENT_MESSAGE_RECEIVED,
     EVENT_MESSAGE_SENT,
 )
-from .phone import format_number, recipient_label
+from .phone import format_number, recipient_label, shorten
 from .settings import recipients_of
 
 MAX_TEXT: Final = 80
@@ -53,8 +53,7 @@ TEXTS: Final = {
 
 
 def _short(value: Any) -> str:
-    text = " ".join(str(value or "").split())
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    return shorten(str(value or ""), MAX_TEXT)
 
 
 @callback

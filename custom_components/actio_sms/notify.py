@@ -21,11 +21,11 @@ from homeassistant.helpers.service import async_set_service_schema
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
 from .const import CONF_NUMBER, CONF_SENDER, DOMAIN, MANUFACTURER, SUBENTRY_RECIPIENT
+from .data import ActioConfigEntry, ActioRuntime
 from .entity import ActioEntity
+from .outbox import async_send
 from .phone import recipient_label
-from .runtime import ActioConfigEntry, ActioRuntimeData
-from .sending import async_send
-from .services import async_get_runtime
+from .services import async_runtime_for_action
 from .settings import recipient_object_id
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class ActioNotificationService(BaseNotificationService):
         """Send to the targets, or the entry's default recipients."""
         data = kwargs.get(ATTR_DATA) or {}
         sender = data.get(CONF_SENDER) if isinstance(data, dict) else None
-        runtime = async_get_runtime(self.hass, sender=sender)
+        runtime = async_runtime_for_action(self.hass, sender=sender)
         targets = kwargs.get(ATTR_TARGET) or runtime.settings.default_recipients
         if not targets:
             raise ServiceValidationError(
@@ -158,7 +158,7 @@ class ActioRecipientNotify(ActioNotifyBase):
 
     _attr_name = None
 
-    def __init__(self, runtime: ActioRuntimeData, subentry: ConfigSubentry) -> None:
+    def __init__(self, runtime: ActioRuntime, subentry: ConfigSubentry) -> None:
         """Give the recipient a device of its own, linked to the entry's."""
         super().__init__(runtime, NotifyEntityDescription(key=subentry.subentry_id))
         self._number = str(subentry.data[CONF_NUMBER])
@@ -174,8 +174,8 @@ class ActioRecipientNotify(ActioNotifyBase):
             manufacturer=MANUFACTURER,
             model="Recipient",
         )
-        if runtime.device_id is not None:
-            self._attr_device_info["via_device_id"] = runtime.device_id
+        if (device_id := runtime.async_device_id()) is not None:
+            self._attr_device_info["via_device_id"] = device_id
 
     @property
     def recipients(self) -> Sequence[str]:

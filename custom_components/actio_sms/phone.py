@@ -1,4 +1,8 @@
-"""Phone numbers and message length: normalisation, checks, part counting."""
+"""Numbers and texts as people and ACTIO see them.
+
+Normalisation, formatting and masking of phone numbers; SMS part counting;
+shortening texts for states, log lines and answers.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 from phonenumbers.phonemetadata import PhoneMetadata
 
 from homeassistant.core import HomeAssistant
+
+from .actio import is_digits
 
 DEFAULT_REGION: Final = "PL"
 POLISH_COUNTRY_CODE: Final = 48
@@ -150,7 +156,7 @@ def recipient_label(name: str, digits: str) -> str:
 
 def format_number(digits: str) -> str:
     """A number as people write it (``+48 732 129 000``); anything else as is."""
-    if not (digits.isascii() and digits.isdigit()):
+    if not is_digits(digits):
         return digits
     try:
         parsed = phonenumbers.parse(f"+{digits}")
@@ -159,11 +165,32 @@ def format_number(digits: str) -> str:
     return phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL)
 
 
-def display_sender(value: str) -> str:
-    """Return an inbound sender as digits when it is a number, else as given."""
-    stripped = value.strip()
-    digits = stripped.removeprefix("+")
-    return digits if digits.isascii() and digits.isdigit() else stripped
+def mask_number(number: str) -> str:
+    """A number for logs, which end up in public bug reports: ``+48 600 *** *09``.
+
+    The country code, the first three national digits and the last two stay,
+    enough to tell two numbers apart; a sender name is kept as it is.
+    """
+    if not is_digits(number):
+        return number
+    formatted = format_number(number)
+    head, _, rest = formatted.partition(" ")
+    if not rest:  # no country phonenumbers knows: show none of it
+        head, rest = "+", number
+    national = "".join(ch for ch in rest if ch.isdigit())
+    if len(national) < 6:
+        return f"{head} ***"
+    hidden = len(national) - 5
+    masked = national[:3] + "*" * hidden + national[-2:]
+    # Grouped 3-3-rest like a Polish number, whatever the country.
+    return f"{head} {masked[:3]} {masked[3:6]} {masked[6:]}".rstrip()
+
+
+def shorten(text: str, limit: int, *, one_line: bool = True) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (one line by default)."""
+    if one_line:
+        text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def ucs2_length(body: str) -> int:

@@ -1,91 +1,19 @@
-"""Repair issues: an unreachable webhook, and a virtual number ACTIO refuses."""
+"""Repair flows: the form behind the refused-number issue (ids in ``issues.py``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import probatio as vol
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
-from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.core import HomeAssistant
 
-from .api import ApiMode
-from .cloudhook import async_webhook_reachable
+from .actio import ApiMode
 from .config_flow import PHONE_SELECTOR, async_validate, sender_updates
-from .const import (
-    CONF_API_MODE,
-    CONF_API_URL,
-    CONF_SENDER,
-    CONF_TOKEN,
-    DOMAIN,
-    ISSUE_INVALID_SENDER,
-    ISSUE_WEBHOOK_UNREACHABLE,
-)
+from .const import CONF_API_MODE, CONF_API_URL, CONF_SENDER, CONF_TOKEN, DOMAIN
+from .data import ActioConfigEntry
 from .phone import format_number
-
-if TYPE_CHECKING:
-    from .runtime import ActioConfigEntry
-
-
-@callback
-def async_check_webhook_reachable(hass: HomeAssistant, entry: ActioConfigEntry) -> None:
-    """Raise or clear the repair issue for this entry."""
-    issue_id = f"{ISSUE_WEBHOOK_UNREACHABLE}_{entry.entry_id}"
-    if async_webhook_reachable(hass):
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_WEBHOOK_UNREACHABLE,
-        translation_placeholders={"title": entry.title},
-        learn_more_url="https://www.home-assistant.io/docs/configuration/remote/",
-    )
-
-
-@callback
-def async_track_webhook_reachable(
-    hass: HomeAssistant, entry: ActioConfigEntry
-) -> CALLBACK_TYPE:
-    """Check now and whenever the core configuration (its URLs) changes."""
-
-    @callback
-    def _async_core_config_updated(_event: Event) -> None:
-        async_check_webhook_reachable(hass, entry)
-
-    async_check_webhook_reachable(hass, entry)
-    return hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, _async_core_config_updated)
-
-
-@callback
-def async_raise_invalid_sender_issue(
-    hass: HomeAssistant, entry: ActioConfigEntry, sender: str
-) -> None:
-    """ACTIO refused the entry's number: offer a form to enter the right one."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        f"{ISSUE_INVALID_SENDER}_{entry.entry_id}",
-        is_fixable=True,
-        is_persistent=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=ISSUE_INVALID_SENDER,
-        translation_placeholders={"sender": format_number(sender)},
-        data={"entry_id": entry.entry_id},
-    )
-
-
-@callback
-def async_delete_invalid_sender_issue(
-    hass: HomeAssistant, entry: ActioConfigEntry
-) -> None:
-    """The number works again."""
-    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_INVALID_SENDER}_{entry.entry_id}")
 
 
 class InvalidSenderRepairFlow(RepairsFlow):

@@ -20,13 +20,12 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .actio import DeliveryStatus
 from .const import CURRENCY, STATE_MAX_LENGTH
+from .data import ActioConfigEntry, ActioRuntime, Change, signal_changed
 from .entity import ActioEntity
-from .history import MessageLog
-from .hub import Change, signal_changed
-from .models import DeliveryStatus
-from .runtime import ActioConfigEntry, ActioRuntimeData
 from .settings import ActioSettings
+from .store import MessageStore
 
 PARALLEL_UPDATES = 0
 
@@ -35,7 +34,7 @@ def _truncate(value: Any) -> str | None:
     return None if value is None else str(value)[:STATE_MAX_LENGTH]
 
 
-def _last(log: MessageLog, which: str) -> Mapping[str, Any]:
+def _last(log: MessageStore, which: str) -> Mapping[str, Any]:
     return getattr(log, which) or {}
 
 
@@ -48,8 +47,8 @@ class ActioSensorEntityDescription(SensorEntityDescription):
     """A sensor computed from the message log."""
 
     change: Change
-    value_fn: Callable[[ActioRuntimeData], str | int | float | None]
-    attributes_fn: Callable[[MessageLog], dict[str, Any]] | None = None
+    value_fn: Callable[[ActioRuntime], str | int | float | None]
+    attributes_fn: Callable[[MessageStore], dict[str, Any]] | None = None
     exists_fn: Callable[[ActioSettings], bool] = lambda _: True
     last_reset_fn: Callable[[], datetime] | None = None
 
@@ -60,7 +59,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         translation_key="last_received",
         entity_registry_enabled_default=False,
         change=Change.RECEIVED,
-        value_fn=lambda rt: _truncate(_last(rt.log, "last_received").get("body")),
+        value_fn=lambda rt: _truncate(_last(rt.store, "last_received").get("body")),
         attributes_fn=lambda log: {
             key: _last(log, "last_received").get(key)
             for key in ("from", "to", "body", "received_at")
@@ -71,7 +70,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         translation_key="last_sent",
         entity_registry_enabled_default=False,
         change=Change.SENT,
-        value_fn=lambda rt: _truncate(_last(rt.log, "last_sent").get("body")),
+        value_fn=lambda rt: _truncate(_last(rt.store, "last_sent").get("body")),
         attributes_fn=lambda log: {
             key: _last(log, "last_sent").get(key)
             for key in ("recipients", "message_ids", "body", "sent_at")
@@ -84,7 +83,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         change=Change.DELIVERY,
         device_class=SensorDeviceClass.ENUM,
         options=[DeliveryStatus.DELIVERED, DeliveryStatus.ERROR],
-        value_fn=lambda rt: _last(rt.log, "last_delivery").get("status"),
+        value_fn=lambda rt: _last(rt.store, "last_delivery").get("status"),
         attributes_fn=lambda log: {
             key: _last(log, "last_delivery").get(key)
             for key in ("message_id", "recipient", "body", "sent_at", "status_at")
@@ -95,14 +94,14 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         translation_key="messages_received",
         change=Change.RECEIVED,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda rt: rt.log.counters["received"],
+        value_fn=lambda rt: rt.store.counters["received"],
     ),
     ActioSensorEntityDescription(
         key="messages_sent",
         translation_key="messages_sent",
         change=Change.SENT,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda rt: rt.log.counters["sent"],
+        value_fn=lambda rt: rt.store.counters["sent"],
     ),
     ActioSensorEntityDescription(
         key="messages_delivered",
@@ -111,7 +110,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=lambda rt: rt.log.counters["delivered"],
+        value_fn=lambda rt: rt.store.counters["delivered"],
     ),
     ActioSensorEntityDescription(
         key="messages_failed",
@@ -120,14 +119,14 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=lambda rt: rt.log.counters["failed"],
+        value_fn=lambda rt: rt.store.counters["failed"],
     ),
     ActioSensorEntityDescription(
         key="parts_today",
         translation_key="parts_today",
         change=Change.USAGE,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda rt: rt.log.parts_today(),
+        value_fn=lambda rt: rt.store.parts_today(),
     ),
     ActioSensorEntityDescription(
         key="remaining_today",
@@ -136,7 +135,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         # A measurement (with its unit): statistics, and no logbook line per send.
         state_class=SensorStateClass.MEASUREMENT,
         exists_fn=lambda settings: settings.daily_limit > 0,
-        value_fn=lambda rt: max(0, rt.settings.daily_limit - rt.log.parts_today()),
+        value_fn=lambda rt: max(0, rt.settings.daily_limit - rt.store.parts_today()),
     ),
     ActioSensorEntityDescription(
         key="cost_this_month",
@@ -148,7 +147,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         suggested_display_precision=2,
         exists_fn=lambda settings: settings.price_per_part is not None,
         value_fn=lambda rt: round(
-            rt.log.parts_this_month() * (rt.settings.price_per_part or 0), 4
+            rt.store.parts_this_month() * (rt.settings.price_per_part or 0), 4
         ),
         last_reset_fn=_month_start,
     ),
@@ -206,4 +205,4 @@ class ActioSensor(ActioEntity, SensorEntity):
         """Details of the last message."""
         if self.entity_description.attributes_fn is None:
             return None
-        return self.entity_description.attributes_fn(self.runtime.log)
+        return self.entity_description.attributes_fn(self.runtime.store)

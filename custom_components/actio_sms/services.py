@@ -28,9 +28,9 @@ from .const import (
     SERVICE_GET_MESSAGES,
     SERVICE_SEND_MESSAGE,
 )
+from .data import ActioConfigEntry, ActioRuntime
+from .outbox import async_send
 from .phone import InvalidNumberError, normalize_number
-from .runtime import ActioConfigEntry, ActioRuntimeData
-from .sending import async_send
 
 SEND_SCHEMA = vol.Schema(
     {
@@ -54,9 +54,9 @@ GET_SCHEMA = vol.Schema(
 
 
 @callback
-def async_get_runtime(
+def async_runtime_for_action(
     hass: HomeAssistant, *, entry_id: str | None = None, sender: str | None = None
-) -> ActioRuntimeData:
+) -> ActioRuntime:
     """The loaded entry an action is for; raise a translated error otherwise."""
     if entry_id is not None:
         entry: ActioConfigEntry = service.async_get_config_entry(hass, DOMAIN, entry_id)
@@ -90,7 +90,9 @@ def async_get_runtime(
 
 
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
-    runtime = async_get_runtime(call.hass, entry_id=call.data.get(ATTR_CONFIG_ENTRY_ID))
+    runtime = async_runtime_for_action(
+        call.hass, entry_id=call.data.get(ATTR_CONFIG_ENTRY_ID)
+    )
     result = await async_send(
         runtime, call.data[ATTR_RECIPIENTS], call.data[ATTR_MESSAGE]
     )
@@ -106,14 +108,16 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
-    runtime = async_get_runtime(call.hass, entry_id=call.data.get(ATTR_CONFIG_ENTRY_ID))
+    runtime = async_runtime_for_action(
+        call.hass, entry_id=call.data.get(ATTR_CONFIG_ENTRY_ID)
+    )
     number = call.data.get(ATTR_NUMBER)
     if number:
         try:
             number = normalize_number(number)
         except InvalidNumberError:
             number = number.strip()
-    messages = runtime.log.query(
+    messages = runtime.store.query(
         call.data.get(ATTR_DIRECTION), number, call.data[ATTR_LIMIT]
     )
     return {"messages": cast("list[JsonValueType]", messages)}

@@ -1,4 +1,7 @@
-"""An entry's settings, read once from its data and options."""
+"""An entry's settings: options checked and coerced once, names derived from it.
+
+Used by the options flow and the runtime alike.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ from typing import Any, Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.util import slugify
 
-from .api import ApiMode
+from .actio import ApiMode
 from .const import (
+    CONF_ALLOWED_SOURCES,
     CONF_API_MODE,
     CONF_BULK,
     CONF_COMMAND_AGENT,
@@ -21,6 +25,8 @@ from .const import (
     CONF_DEFAULT_RECIPIENTS,
     CONF_DUPLICATE_WINDOW,
     CONF_ENCODING,
+    CONF_HISTORY_DAYS,
+    CONF_HISTORY_SIZE,
     CONF_MAX_PARTS,
     CONF_NUMBER,
     CONF_PRICE_PER_PART,
@@ -28,10 +34,60 @@ from .const import (
     DEFAULT_CONCURRENCY,
     DEFAULT_DAILY_LIMIT,
     DEFAULT_DUPLICATE_WINDOW,
+    DEFAULT_HISTORY_DAYS,
+    DEFAULT_HISTORY_SIZE,
     DEFAULT_MAX_PARTS,
     SUBENTRY_RECIPIENT,
 )
-from .phone import Encoding, recipient_label
+from .phone import Encoding, normalize_numbers, recipient_label
+
+MIN_PIN_LENGTH: Final = 4
+INT_OPTIONS: Final = (
+    CONF_CONCURRENCY,
+    CONF_HISTORY_SIZE,
+    CONF_HISTORY_DAYS,
+    CONF_DAILY_LIMIT,
+    CONF_DUPLICATE_WINDOW,
+    CONF_MAX_PARTS,
+)
+
+
+class OptionsError(ValueError):
+    """An option the form cannot accept: the field, its error key, placeholders."""
+
+    def __init__(self, field: str, key: str, placeholders: dict[str, str]) -> None:
+        """Store where the error goes and what it says."""
+        self.field = field
+        self.key = key
+        self.placeholders = placeholders
+        super().__init__(f"{field}: {key}")
+
+
+def coerce_options(user_input: dict[str, Any]) -> dict[str, Any]:
+    """The options as stored, from the options form; raise OptionsError.
+
+    Numbers are normalised (digits with the country code), counts are ints.
+    """
+    options = dict(user_input)
+    for key in (CONF_DEFAULT_RECIPIENTS, CONF_COMMAND_SENDERS):
+        result = normalize_numbers([str(n) for n in user_input.get(key, [])])
+        if result.invalid:
+            raise OptionsError(
+                key,
+                "invalid_numbers",
+                {"numbers": ", ".join(e.number for e in result.invalid)},
+            )
+        options[key] = result.numbers
+    if (pin := user_input.get(CONF_COMMAND_PIN, "")) and (
+        len(pin) < MIN_PIN_LENGTH or any(ch.isspace() for ch in pin)
+    ):
+        raise OptionsError(CONF_COMMAND_PIN, "invalid_pin", {})
+    for key in INT_OPTIONS:
+        if key in user_input:
+            options[key] = int(user_input[key])
+    if user_input.get(CONF_PRICE_PER_PART) is not None:
+        options[CONF_PRICE_PER_PART] = float(user_input[CONF_PRICE_PER_PART])
+    return options
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +96,8 @@ class ActioSettings:
 
     sender: str
     mode: ApiMode
+    allowed_sources: bool
+    """Accept webhooks only from ACTIO's addresses."""
     bulk: bool
     concurrency: int
     encoding: Encoding
@@ -56,6 +114,8 @@ class ActioSettings:
     command_agent: str | None
     """The conversation agent; None: Home Assistant's own."""
     command_reply: bool
+    history_size: int
+    history_days: int
 
     @classmethod
     def from_entry(cls, entry: ConfigEntry[Any]) -> ActioSettings:
@@ -65,6 +125,7 @@ class ActioSettings:
         return cls(
             sender=str(entry.data[CONF_SENDER]),
             mode=mode,
+            allowed_sources=bool(options.get(CONF_ALLOWED_SOURCES)),
             # sms-multi does not exist in 3CX mode.
             bulk=mode is ApiMode.SMS and bool(options.get(CONF_BULK)),
             concurrency=max(1, int(options.get(CONF_CONCURRENCY, DEFAULT_CONCURRENCY))),
@@ -84,6 +145,8 @@ class ActioSettings:
             command_pin=options.get(CONF_COMMAND_PIN) or None,
             command_agent=options.get(CONF_COMMAND_AGENT) or None,
             command_reply=bool(options.get(CONF_COMMAND_REPLY, True)),
+            history_size=int(options.get(CONF_HISTORY_SIZE, DEFAULT_HISTORY_SIZE)),
+            history_days=int(options.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS)),
         )
 
 

@@ -1,20 +1,28 @@
-"""Asynchronous client for the ACTIO SMS API (SMS API and 3CX API modes).
-
-This module deliberately imports nothing from Home Assistant so it can be
-lifted into a standalone library unchanged.
-"""
+"""Asynchronous client for ACTIO's HTTP API (SMS API and 3CX API modes)."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
 import json
 import time
 from typing import Any, Final
 
 import aiohttp
+
+from .errors import (
+    ActioAuthError,
+    ActioConnectionError,
+    ActioNotFoundError,
+    ActioRateLimitError,
+    ActioResponseError,
+    ActioServerError,
+    ActioValidationError,
+    format_field_errors,
+)
+from .inbound import loads_tolerant
+from .models import ApiMode, SentMessage, parse_message_id
 
 DEFAULT_BASE_URL: Final = "https://msg-api.actio.pl"
 DEFAULT_TIMEOUT: Final = 15.0
@@ -26,100 +34,12 @@ PATH_TCX: Final = "/api/tcx"
 # "/api/sms-multi" in its curl example; the client tries both (see below).
 PATHS_MULTI: Final = ("/api/sms-multi", "/api/sms-mult")
 
-MAX_MESSAGE_ID_LENGTH: Final = 64
-# The spec's own examples are typeset with typographic quotes; accept them.
-_QUOTES: Final = str.maketrans(dict.fromkeys("\u201e\u201d\u201c\u201a\u2019", '"'))
-
-
-class ApiMode(StrEnum):
-    """The two mutually exclusive ACTIO API modes."""
-
-    SMS = "sms"
-    TCX = "3cx"
-
-
-class ActioError(Exception):
-    """Base class for every error raised by the client."""
-
-
-class ActioConnectionError(ActioError):
-    """ACTIO could not be reached or the connection broke."""
-
-
-class ActioAuthError(ActioError):
-    """The token was refused (401/403 or errors.token)."""
-
-
-class ActioValidationError(ActioError):
-    """ACTIO refused the request's data (422); carries the per-field messages."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        """Store the field errors."""
-        self.errors = errors
-        super().__init__(format_field_errors(errors) or "Validation failed")
-
-
-class ActioRateLimitError(ActioError):
-    """Too many requests (429); retry_after is in seconds when ACTIO says."""
-
-    def __init__(self, retry_after: float | None) -> None:
-        """Store the retry-after hint."""
-        self.retry_after = retry_after
-        super().__init__(f"Rate limited (retry after {retry_after} s)")
-
-
-class ActioServerError(ActioError):
-    """ACTIO answered with a 5xx status."""
-
-    def __init__(self, status: int) -> None:
-        """Store the status."""
-        self.status = status
-        super().__init__(f"ACTIO server error {status}")
-
-
-class ActioResponseError(ActioError):
-    """ACTIO answered something the spec does not describe."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        """Store the status."""
-        self.status = status
-        super().__init__(message)
-
-
-class ActioNotFoundError(ActioResponseError):
-    """The endpoint answered 404 (nothing was sent)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SentMessage:
-    """One SMS accepted by ACTIO for delivery."""
-
-    recipient: str
-    message_id: str | None
-
 
 @dataclass(slots=True)
 class _Answer:
     status: int
     data: Any
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def format_field_errors(errors: dict[str, list[str]]) -> str:
-    """Render ACTIO's field errors as one line."""
-    return "; ".join(f"{key}: {', '.join(msgs)}" for key, msgs in errors.items())
-
-
-def loads_tolerant(raw: str | bytes) -> Any:
-    """Parse JSON, also when it was typeset with typographic quotes."""
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        fixed = text.translate(_QUOTES).replace("\uff1a", ":")
-        if fixed == text:
-            raise
-        return json.loads(fixed)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -149,24 +69,6 @@ def _field_errors(data: Any) -> dict[str, list[str]]:
         elif value is not None:
             result[str(key)] = [str(value)]
     return result
-
-
-def parse_message_id(value: Any) -> str | None:
-    """Return a plausible message id (text, or a number as text) or None.
-
-    ACTIO's ids are 16 hex characters; anything printable without spaces and
-    of reasonable length is accepted, in answers and in delivery reports.
-    """
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if (
-        isinstance(value, str)
-        and 0 < len(value) <= MAX_MESSAGE_ID_LENGTH
-        and value.isprintable()
-        and not any(ch.isspace() for ch in value)
-    ):
-        return value
-    return None
 
 
 class ActioClient:

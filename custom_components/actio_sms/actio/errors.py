@@ -1,0 +1,60 @@
+"""The client's exceptions: one hierarchy, so callers catch ``ActioError``."""
+
+from __future__ import annotations
+
+
+def format_field_errors(errors: dict[str, list[str]]) -> str:
+    """Render ACTIO's field errors as one line."""
+    return "; ".join(f"{key}: {', '.join(msgs)}" for key, msgs in errors.items())
+
+
+class ActioError(Exception):
+    """Base class for every error raised by the client."""
+
+
+class ActioConnectionError(ActioError):
+    """ACTIO could not be reached or the connection broke."""
+
+
+class ActioAuthError(ActioError):
+    """The token was refused (401/403 or errors.token)."""
+
+
+class ActioValidationError(ActioError):
+    """ACTIO refused the request's data (422); carries the per-field messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        """Store the field errors."""
+        self.errors = errors
+        super().__init__(format_field_errors(errors) or "Validation failed")
+
+
+class ActioRateLimitError(ActioError):
+    """Too many requests (429); retry_after is in seconds when ACTIO says."""
+
+    def __init__(self, retry_after: float | None) -> None:
+        """Store the retry-after hint."""
+        self.retry_after = retry_after
+        super().__init__(f"Rate limited (retry after {retry_after} s)")
+
+
+class ActioServerError(ActioError):
+    """ACTIO answered with a 5xx status."""
+
+    def __init__(self, status: int) -> None:
+        """Store the status."""
+        self.status = status
+        super().__init__(f"ACTIO server error {status}")
+
+
+class ActioResponseError(ActioError):
+    """ACTIO answered something the spec does not describe."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        """Store the status."""
+        self.status = status
+        super().__init__(message)
+
+
+class ActioNotFoundError(ActioResponseError):
+    """The endpoint answered 404 (nothing was sent)."""

@@ -1,0 +1,217 @@
+"""Everything ACTIO posts, once read: the PIN taken off, kept, announced.
+
+An inbound SMS from a command sender loses its PIN here, before anything
+keeps or shows the text. Then the store keeps the record, the bus event
+fires (not for a disabled entry), entities and sensors are told, and a
+command runs once the record is on disk, never for a replayed journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+import hmac
+import time
+from typing import Final
+
+from homeassistant.core import callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+from .actio import DeliveryReport, InboundMessage, InboundRecord
+from .commands import async_run_command
+from .const import (
+    DOMAIN,
+    EVENT_DELIVERY_STATUS,
+    EVENT_MESSAGE_RECEIVED,
+    ISSUE_COMMAND_LOCKOUT,
+    LOGGER,
+)
+from .data import ActioRuntime, Change, signal_delivery, signal_received
+from .issues import async_delete, async_raise_command_lockout
+
+RATE_LIMIT: Final = 5
+"""Commands per sender per RATE_WINDOW seconds."""
+RATE_WINDOW: Final = 60.0
+LOCKOUT_FAILURES: Final = 5
+"""Wrong PINs within FAILURE_WINDOW seconds that lock a number out."""
+FAILURE_WINDOW: Final = 600.0
+LOCKOUT: Final = 900.0
+
+# What a delivery event carries of the SMS it refers to, when that is known.
+_REPORT_CONTEXT: Final = frozenset({"recipient", "body", "sent_at"})
+
+
+async def async_accept(runtime: ActioRuntime, record: InboundRecord) -> None:
+    """Keep and announce one post; return once it is on disk.
+
+    Raises ``StoreWriteError`` when the journal could not be written: the
+    webhook must then not answer 200.
+    """
+    if not runtime.store.loaded:
+        await runtime.async_load_store()
+    # A disabled entry keeps what arrives, but triggers no automation.
+    announce = runtime.entry.disabled_by is None
+    command: str | None = None
+    sender = ""
+    if isinstance(record, InboundMessage):
+        # Before anything keeps the text: it may begin with the PIN.
+        record, command = _async_inspect(runtime, record)
+        sender = record.sender
+        LOGGER.debug(
+            "Received an SMS from %s to %s: %s",
+            record.sender,
+            record.recipient,
+            record.body,
+        )
+        async_received(runtime, record, announce=announce, command=command is not None)
+    else:
+        LOGGER.debug("Delivery report: %s is %s", record.message_id, record.status)
+        async_delivery(runtime, record, announce=announce)
+    if (written := runtime.store.written) is not None:
+        await asyncio.shield(written)
+    if command is not None and runtime.loaded:
+        # Only here, for a live post: a replayed journal never runs commands.
+        runtime.hass.async_create_background_task(
+            async_run_command(runtime, sender, command),
+            f"{DOMAIN} SMS command",
+        )
+
+
+@callback
+def async_received(
+    runtime: ActioRuntime,
+    message: InboundMessage,
+    *,
+    announce: bool = True,
+    command: bool = False,
+) -> None:
+    """Keep an inbound SMS, fire its event, tell the entities."""
+    record = runtime.store.add_received(message)
+    if announce:
+        runtime.hass.bus.async_fire(
+            EVENT_MESSAGE_RECEIVED,
+            runtime.event_data(
+                **{
+                    "from": message.sender,
+                    "to": message.recipient,
+                    "body": message.body,
+                    "received_at": message.received_at,
+                    "command": command,
+                }
+            ),
+        )
+    async_dispatcher_send(runtime.hass, signal_received(runtime.entry_id), record)
+    runtime.async_changed(Change.RECEIVED)
+
+
+@callback
+def async_delivery(
+    runtime: ActioRuntime, report: DeliveryReport, *, announce: bool = True
+) -> None:
+    """Apply a delivery report, fire its event, tell the entities."""
+    if (logged := runtime.store.apply_delivery(report)) is None:
+        LOGGER.debug(
+            "Ignored a %s report for %s: a repeat, or delivered already",
+            report.status,
+            report.message_id,
+        )
+        return
+    if announce:
+        runtime.hass.bus.async_fire(
+            EVENT_DELIVERY_STATUS,
+            runtime.event_data(
+                message_id=report.message_id,
+                status=str(report.status),
+                **{k: v for k, v in logged.items() if k in _REPORT_CONTEXT},
+            ),
+        )
+    async_dispatcher_send(runtime.hass, signal_delivery(runtime.entry_id), logged)
+    runtime.async_changed(Change.DELIVERY)
+
+
+def _looks_like_pin(token: str, pin: str) -> bool:
+    """A wrong guess, not an ordinary message from a listed number."""
+    return len(token) == len(pin) and token.isdigit() == pin.isdigit()
+
+
+def _within(
+    times: dict[str, list[float]], sender: str, now: float, window: float
+) -> list[float]:
+    """The sender's times inside the window (kept in ``times``, to append to)."""
+    kept = times[sender] = [t for t in times.get(sender, []) if now - t < window]
+    return kept
+
+
+@callback
+def _async_inspect(
+    runtime: ActioRuntime, message: InboundMessage
+) -> tuple[InboundMessage, str | None]:
+    """The message as it may be kept, and the command in it, if any.
+
+    Depends only on the entry's options, so the PIN is taken off whether or
+    not the entry is loaded.
+    """
+    settings = runtime.settings
+    sender = message.sender
+    if sender not in settings.command_senders:
+        return message, None
+    command = message.body.strip()
+    if pin := settings.command_pin:
+        first, _, rest = command.partition(" ")
+        if not hmac.compare_digest(first.encode(), pin.encode()):
+            if _looks_like_pin(first, pin):
+                _async_wrong_pin(runtime, sender)
+            return message, None
+        command = rest.strip()
+        # From here on nothing keeps or shows the PIN.
+        message = replace(message, body=command)
+    state = runtime.commands
+    now = time.monotonic()
+    if (locked_until := state.locked_until.get(sender)) is not None:
+        if locked_until > now:
+            LOGGER.warning("Ignored a command from %s: locked out", sender)
+            return message, None
+        del state.locked_until[sender]
+        async_delete(runtime.hass, ISSUE_COMMAND_LOCKOUT, runtime.entry_id, sender)
+    if not command or not _async_within_rate(runtime, sender, now):
+        return message, None
+    return message, command
+
+
+@callback
+def _async_wrong_pin(runtime: ActioRuntime, sender: str) -> None:
+    state = runtime.commands
+    now = time.monotonic()
+    failures = _within(state.failures, sender, now, FAILURE_WINDOW)
+    failures.append(now)
+    LOGGER.warning("Wrong command PIN from %s", sender)
+    if len(failures) < LOCKOUT_FAILURES:
+        return
+    state.failures[sender] = []
+    state.locked_until[sender] = now + LOCKOUT
+    LOGGER.warning(
+        "Locked %s out of SMS commands for %s minutes after %s wrong PINs",
+        sender,
+        int(LOCKOUT // 60),
+        LOCKOUT_FAILURES,
+    )
+    async_raise_command_lockout(
+        runtime.hass, runtime.entry, sender, LOCKOUT_FAILURES, int(LOCKOUT // 60)
+    )
+
+
+@callback
+def _async_within_rate(runtime: ActioRuntime, sender: str, now: float) -> bool:
+    state = runtime.commands
+    recent = _within(state.recent, sender, now, RATE_WINDOW)
+    if len(recent) >= RATE_LIMIT:
+        if state.warned_until.get(sender, 0) <= now:
+            state.warned_until[sender] = now + RATE_WINDOW
+            LOGGER.warning(
+                "Ignoring commands from %s: more than %s a minute",
+                sender,
+                RATE_LIMIT,
+            )
+        return False
+    recent.append(now)
+    return True
