@@ -54,6 +54,8 @@ class OutboxItem:
     endpoint: str
     sent_at: str
     status: str = "pending"
+    manual: bool = False
+    """The status was set by hand (/_sim/deliver): auto delivery leaves it."""
 
 
 @dataclass
@@ -358,6 +360,8 @@ class Simulator:
 
     async def _auto_deliver(self, item: OutboxItem, delay: float) -> None:
         await asyncio.sleep(delay)
+        if item.manual:  # marked by hand meanwhile: that report stands
+            return
         item.status = "delivered"
         fmt = "3cx" if item.endpoint == "tcx" else "sms"
         await self.post_webhook(self.delivery_payload(item.message_id, True, fmt))
@@ -393,6 +397,7 @@ class Simulator:
         )
         if item:
             item.status = "delivered" if delivered else "error"
+            item.manual = True
         payload = self.delivery_payload(message_id, delivered, fmt)
         status = await self.post_webhook(payload)
         return web.json_response({"webhook_status": status, "payload": payload})
