@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import json
 import os
+from pathlib import Path
+import shutil
 import signal
 import time
 
@@ -32,6 +34,29 @@ SIM_TOKEN = "demo-token"  # noqa: S105 - the simulator's documented demo token
 DEMO_PHONE = "48600100200"  # the phone page's default sender
 DEMO_PIN = "4321"
 SECOND_SENDER = "48732129001"
+
+
+# What configuration.yaml includes, created empty when missing (the UI's
+# automation, script and scene editors write to them).
+INCLUDED = {"automations.yaml": "[]\n", "scripts.yaml": "{}\n", "scenes.yaml": "[]\n"}
+BLUEPRINTS = Path("blueprints") / "automation" / "actio_sms"
+
+
+def prepare_config(config: Path, root: Path = ROOT) -> None:
+    """Create the included files if missing; copy the repository's blueprints.
+
+    The blueprints are copied on every start, so config/ has this checkout's
+    versions (importing them from the repository's URL needs the internet).
+    """
+    config.mkdir(parents=True, exist_ok=True)
+    for name, empty in INCLUDED.items():
+        path = config / name
+        if not path.exists():
+            path.write_text(empty, encoding="utf-8")
+    target = config / BLUEPRINTS
+    target.mkdir(parents=True, exist_ok=True)
+    for blueprint in sorted((root / BLUEPRINTS).glob("*.yaml")):
+        shutil.copyfile(blueprint, target / blueprint.name)
 
 
 # Onboarding adds these; with no internet they fail and show red cards.
@@ -93,7 +118,7 @@ async def main() -> None:
     sim_port = int(os.environ.get("ACTIO_SIM_PORT", "8125"))
     base = f"http://127.0.0.1:{ha_port}"
     sim_url = f"http://127.0.0.1:{sim_port}"
-    CONFIG.mkdir(exist_ok=True)
+    prepare_config(CONFIG)
     link_integration(CONFIG)
     sim = start_simulator(
         sim_port,

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 
-from .server import MULTI_PATHS, SimState, Token, run_simulator
+from .server import DIALECTS, MULTI_PATHS, SimState, Token, run_simulator
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -30,6 +30,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--sender",
         action="append",
         help="virtual number(s) the tokens may send from (default 48732129000)",
+    )
+    parser.add_argument(
+        "--sender-name",
+        action="append",
+        help="registered sender name(s) of the SMS API token (default Dom)",
+    )
+    parser.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default="v1",
+        help="v1: the v1.0 PDF (default); live: ACTIO's current documentation",
     )
     parser.add_argument(
         "--no-multi", action="store_true", help="bulk sending not enabled for the token"
@@ -60,16 +71,24 @@ async def serve(args: argparse.Namespace) -> None:
     senders = args.sender or ["48732129000"]
     state = SimState(
         tokens={
-            args.token: Token(senders=senders, multi=not args.no_multi),
+            args.token: Token(
+                senders=senders,
+                multi=not args.no_multi,
+                sender_names=args.sender_name or ["Dom"],
+            ),
             args.tcx_token: Token(senders=senders, mode="3cx", multi=False),
         },
         webhook_url=args.webhook,
         multi_path=args.multi_path,
         latency=args.latency_ms / 1000,
         auto_deliver=args.auto_deliver,
+        dialect=args.dialect,
     )
     async with run_simulator(state, args.host, args.port) as (_sim, url):
-        print(f"ACTIO simulator on {url} (phone page: {url}/)", flush=True)
+        print(
+            f"ACTIO simulator ({state.dialect} dialect) on {url} (phone page: {url}/)",
+            flush=True,
+        )
         await asyncio.Event().wait()
 
 

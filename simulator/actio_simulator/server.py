@@ -6,6 +6,11 @@ Choices where the spec is silent (documented in the README):
   validation errors use the SMS API's 422 shape with the field ``text``.
 - A 3CX-mode token may also use ``/api/sms`` (the spec requires both options
   enabled for 3CX); an SMS-mode token gets 403 on ``/api/tcx``.
+
+Two dialects (``SimState.dialect``): ``v1`` is the v1.0 PDF; ``live`` is ACTIO's
+current documentation (``msg_`` ULID ids, 401 for a bad token, ``status`` in
+the send answer, ``event`` status webhooks). ``idempotency_key``,
+``scheduled_at``, sender names and the 10-part limit apply in both.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 import logging
 import math
 from pathlib import Path
+import re
 import secrets
 import time
 from typing import Any
@@ -29,8 +35,36 @@ import phonenumbers
 
 _LOGGER = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-FAULTS = ("403", "422", "429", "500", "timeout", "reset", "non_json")
+FAULTS = (
+    "401",
+    "402",
+    "403",
+    "422",
+    "429",
+    "500",
+    "lost_answer",
+    "timeout",
+    "reset",
+    "non_json",
+)
+DIALECTS = ("v1", "live")
 MULTI_PATHS = {"multi": "/api/sms-multi", "mult": "/api/sms-mult"}
+MAX_PARTS = 10
+# Delivery statuses: what /_sim/deliver accepts -> the outbox's status.
+STATUSES = {
+    "DELIVERED": "delivered",
+    "ERROR": "failed",
+    "delivered": "delivered",
+    "failed": "failed",
+    "expired": "expired",
+    "bounced": "bounced",
+}
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+UUID4 = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+    re.IGNORECASE,
+)
+SENDER_NAME = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-]{1,11}$")
 
 
 @dataclass
@@ -40,6 +74,8 @@ class Token:
     senders: list[str]
     mode: str = "sms"
     multi: bool = True
+    sender_names: list[str] = field(default_factory=list)
+    """Registered alphanumeric sender names (``from`` may be one of them)."""
 
 
 @dataclass
@@ -54,6 +90,11 @@ class OutboxItem:
     endpoint: str
     sent_at: str
     status: str = "pending"
+    """pending, delivered, failed, expired or bounced."""
+    scheduled_at: str | None = None
+    idempotency_key: str | None = None
+    manual: bool = False
+    """The status was set by hand (/_sim/deliver): auto delivery leaves it."""
 
 
 @dataclass
@@ -74,7 +115,13 @@ class SimState:
     fault_errors: dict[str, list[str]] | None = None
     """The ``errors`` of the 422 fault (default: one about ``to``)."""
     auto_deliver: float | None = None
+    dialect: str = "v1"
+    """``v1`` (the v1.0 PDF) or ``live`` (ACTIO's current documentation)."""
     outbox: list[OutboxItem] = field(default_factory=list)
+    answers: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(
+        default_factory=dict
+    )
+    """First answers by (token, idempotency_key)."""
     requests: list[dict[str, Any]] = field(default_factory=list)
     inflight: int = 0
     max_inflight: int = 0
@@ -97,6 +144,28 @@ def _polish_mobile(number: str) -> bool:
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     )
+
+
+def _utc_now() -> str:
+    """Now as ACTIO's live webhooks write it: ``2026-12-02T10:00:00Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ulid() -> str:
+    """A ULID: 48 bits of milliseconds + 80 random bits, Crockford base32."""
+    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    return "".join(CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def _scheduled_at(value: Any) -> datetime | None:
+    """An ISO 8601 date and time with an offset, else None."""
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def parts_ucs2(body: str) -> int:
@@ -132,15 +201,16 @@ class Simulator:
         elif st.fault and st.fault_count != 0:
             if st.fault_count is not None:
                 st.fault_count -= 1
-            return None, None, await self._fault(request, st.fault)
+            if st.fault == "lost_answer":
+                request["lost_answer"] = True  # the _track middleware loses it
+            else:
+                return None, None, await self._fault(request, st.fault)
         auth = request.headers.get("Authorization", "")
-        token = (
-            st.tokens.get(auth.removeprefix("Bearer ").strip())
-            if auth.startswith("Bearer ")
-            else None
-        )
+        secret = auth.removeprefix("Bearer ").strip()
+        token = st.tokens.get(secret) if auth.startswith("Bearer ") else None
         if token is None:
-            return None, None, _errors(403, token=["Invalid token"])
+            return None, None, self._bad_token()
+        request["token"] = secret
         try:
             data = json.loads(await request.read())
         except ValueError, UnicodeDecodeError:
@@ -150,9 +220,16 @@ class Simulator:
         request["to"] = data.get("to")  # for the request log
         return token, data, None
 
+    def _bad_token(self) -> web.Response:
+        """v1.0: 403 with ``errors.token``; live: 401 (same body)."""
+        status = 401 if self.state.dialect == "live" else 403
+        return _errors(status, token=["Invalid token"])
+
     async def _fault(self, request: web.Request, fault: str) -> web.Response:
-        if fault == "403":
-            return _errors(403, token=["Invalid token"])
+        if fault in ("401", "403"):
+            return _errors(int(fault), token=["Invalid token"])
+        if fault == "402":
+            return web.json_response({"error": "insufficient funds"}, status=402)
         if fault == "422":
             return _errors(
                 422, **(self.state.fault_errors or {"to": ["The to field is invalid."]})
@@ -186,51 +263,112 @@ class Simulator:
     ) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
         sender = data.get("from")
-        if not _numeric(sender):
+        if _numeric(sender):
+            if sender not in token.senders:
+                errors["from"] = ["The selected from is invalid."]
+        elif isinstance(sender, str) and SENDER_NAME.match(sender):
+            if sender not in token.sender_names:
+                errors["from"] = ["The sender name is not registered."]
+        else:
             errors["from"] = ["The from field must be 9 to 11 digits."]
-        elif sender not in token.senders:
-            errors["from"] = ["The selected from is invalid."]
         body = data.get(body_key)
         if not isinstance(body, str) or not body:
             errors[body_key] = [f"The {body_key} field is required."]
+        elif parts_ucs2(body) > MAX_PARTS:
+            errors[body_key] = [f"The {body_key} may not be longer than 10 parts."]
         return errors
 
+    def _options(self, data: dict[str, Any]) -> dict[str, list[str]]:
+        """Errors of the optional ``idempotency_key`` and ``scheduled_at``."""
+        errors: dict[str, list[str]] = {}
+        key = data.get("idempotency_key")
+        if key is not None and not (isinstance(key, str) and UUID4.match(key)):
+            errors["idempotency_key"] = ["The idempotency key must be a UUID v4."]
+        when = data.get("scheduled_at")
+        if when is not None and _scheduled_at(when) is None:
+            errors["scheduled_at"] = [
+                "The scheduled at must be an ISO 8601 date and time with an offset."
+            ]
+        return errors
+
+    def _replay(
+        self, request: web.Request, data: dict[str, Any]
+    ) -> web.Response | None:
+        """The first answer to this request's ``idempotency_key``, if any."""
+        key = data.get("idempotency_key")
+        first = self.state.answers.get((request["token"], key)) if key else None
+        return None if first is None else web.json_response(first[1], status=first[0])
+
+    def _answer(
+        self, request: web.Request, data: dict[str, Any], answer: dict[str, Any]
+    ) -> web.Response:
+        """A 200 answer, kept for a retry with the same ``idempotency_key``."""
+        if key := data.get("idempotency_key"):
+            self.state.answers[request["token"], key] = (200, answer)
+        return web.json_response(answer)
+
+    def _new_id(self) -> str:
+        if self.state.dialect == "live":
+            return f"msg_{ulid()}"
+        return secrets.token_hex(8)
+
     def _accept(
-        self, sender: str, recipient: str, body: str, endpoint: str
+        self,
+        sender: str,
+        recipient: str,
+        body: str,
+        endpoint: str,
+        data: dict[str, Any] | None = None,
     ) -> OutboxItem:
+        data = data or {}
         item = OutboxItem(
-            message_id=secrets.token_hex(8),
+            message_id=self._new_id(),
             sender=sender,
             recipient=recipient,
             body=body,
             parts=parts_ucs2(body),
             endpoint=endpoint,
             sent_at=_now(),
+            scheduled_at=data.get("scheduled_at"),
+            idempotency_key=data.get("idempotency_key"),
         )
         self.state.outbox.append(item)
         if self.state.auto_deliver is not None:
-            self._spawn(self._auto_deliver(item, self.state.auto_deliver))
+            delay = self.state.auto_deliver
+            if when := _scheduled_at(item.scheduled_at):
+                # Sent at the scheduled time, delivered the usual delay later.
+                delay += max(0.0, (when - datetime.now(UTC)).total_seconds())
+            self._spawn(self._auto_deliver(item, delay))
         return item
 
     async def handle_sms(self, request: web.Request) -> web.Response:
         """POST /api/sms."""
         token, data, error = await self._api(request)
         if error or token is None:
-            return error or _errors(403, token=["Invalid token"])
-        errors = self._validate(token, data)
+            return error or self._bad_token()
+        errors = self._options(data)
+        if not errors and (first := self._replay(request, data)):
+            return first
+        errors |= self._validate(token, data)
         if not _numeric(data.get("to")):
             errors["to"] = ["The to field must be 9 to 11 digits."]
         if errors:
             return _errors(422, **errors)
-        item = self._accept(data["from"], data["to"], data["body"], "sms")
-        return web.json_response({"message_id": item.message_id})
+        item = self._accept(data["from"], data["to"], data["body"], "sms", data)
+        answer: dict[str, Any] = {"message_id": item.message_id}
+        if self.state.dialect == "live":
+            answer["status"] = "queued"
+        return self._answer(request, data, answer)
 
     async def handle_multi(self, request: web.Request) -> web.Response:
         """POST /api/sms-multi (or /api/sms-mult): all or nothing."""
         token, data, error = await self._api(request)
         if error or token is None:
-            return error or _errors(403, token=["Invalid token"])
-        errors = self._validate(token, data)
+            return error or self._bad_token()
+        errors = self._options(data)
+        if not errors and (first := self._replay(request, data)):
+            return first
+        errors |= self._validate(token, data)
         to = data.get("to")
         if not token.multi:
             errors["to"] = ["Bulk sending is not enabled for this token."]
@@ -242,21 +380,25 @@ class Simulator:
             errors["to"] = ["The to field has duplicate values."]
         if errors:
             return _errors(422, **errors)
-        items = [self._accept(data["from"], n, data["body"], "sms-multi") for n in to]
+        items = [
+            self._accept(data["from"], n, data["body"], "sms-multi", data) for n in to
+        ]
         named = items[: self.state.multi_answer_limit]
-        return web.json_response(
+        return self._answer(
+            request,
+            data,
             {
                 "message_ids": [
                     {"number": i.recipient, "message_id": i.message_id} for i in named
                 ]
-            }
+            },
         )
 
     async def handle_tcx(self, request: web.Request) -> web.Response:
         """POST /api/tcx: 3CX's generic provider, Telnyx-style."""
         token, data, error = await self._api(request)
         if error or token is None:
-            return error or _errors(403, token=["Invalid token"])
+            return error or self._bad_token()
         if token.mode != "3cx":
             return _errors(403, token=["3CX API is not enabled for this token."])
         fixed = dict(data)
@@ -274,7 +416,11 @@ class Simulator:
                 "data": {
                     "record_type": "message",
                     "id": item.message_id,
-                    "from": {"phone_number": f"+{item.sender}"},
+                    "from": {
+                        "phone_number": f"+{item.sender}"
+                        if item.sender.isdigit()
+                        else item.sender
+                    },
                     "to": [{"phone_number": f"+{item.recipient}", "status": "queued"}],
                     "text": item.body,
                     "parts": item.parts,
@@ -287,7 +433,20 @@ class Simulator:
     def inbound_payload(
         self, sender: str, recipient: str, body: str, fmt: str
     ) -> dict[str, Any]:
-        """An inbound SMS as ACTIO (sms) or 3CX's provider (3cx) posts it."""
+        """An inbound SMS as ACTIO (sms) or 3CX's provider (3cx) posts it.
+
+        ``odd`` is a shape no dialect knows, for quarantine tests.
+        """
+        if fmt == "odd":
+            return {
+                "kind": "inbound",
+                "payload": {
+                    "sender": sender,
+                    "recipient": recipient,
+                    "text": body,
+                    "at": _now(),
+                },
+            }
         if fmt == "3cx":
             return {
                 "data": {
@@ -307,11 +466,21 @@ class Simulator:
         return {"type": "MESSAGE", "from": sender, "to": recipient, "body": body}
 
     def delivery_payload(
-        self, message_id: str, delivered: bool, fmt: str
+        self,
+        message_id: str,
+        status: str,
+        fmt: str,
+        dialect: str = "v1",
+        reason: str | None = None,
     ) -> dict[str, Any]:
-        """A delivery report for ``message_id``."""
+        """A delivery report for ``message_id``; ``status`` as in the outbox.
+
+        3CX (``fmt`` 3cx) and v1.0 know only delivered or not; the live
+        dialect posts ``sms.<status>`` events.
+        """
+        delivered = status == "delivered"
+        item = self._find(message_id)
         if fmt == "3cx":
-            item = self._find(message_id)
             return {
                 "data": {
                     "event_type": "message.finalized",
@@ -330,6 +499,21 @@ class Simulator:
                     },
                 }
             }
+        if dialect == "live":
+            event: dict[str, Any] = {
+                "event": f"sms.{status}",
+                "message_id": message_id,
+                "to": item.recipient if item else "",
+            }
+            if delivered:
+                event |= {
+                    "delivered_at": _utc_now(),
+                    "operator": "Plus",
+                    "segments": item.parts if item else 1,
+                }
+            elif reason or status == "failed":
+                event["reason"] = reason or "undeliverable"
+            return event
         return {
             "type": "NOTIFICATION",
             "message_id": message_id,
@@ -358,9 +542,13 @@ class Simulator:
 
     async def _auto_deliver(self, item: OutboxItem, delay: float) -> None:
         await asyncio.sleep(delay)
+        if item.manual:  # marked by hand meanwhile: that report stands
+            return
         item.status = "delivered"
         fmt = "3cx" if item.endpoint == "tcx" else "sms"
-        await self.post_webhook(self.delivery_payload(item.message_id, True, fmt))
+        await self.post_webhook(
+            self.delivery_payload(item.message_id, "delivered", fmt, self.state.dialect)
+        )
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -377,25 +565,42 @@ class Simulator:
             data.get("to") or next(iter(self.state.tokens.values())).senders[0]
         )
         payload = self.inbound_payload(
-            sender, recipient, str(data.get("body", "")), data.get("format", "sms")
+            sender, recipient, str(data.get("body", "")), data.get("format") or "sms"
         )
         status = await self.post_webhook(payload)
         return web.json_response({"webhook_status": status, "payload": payload})
 
     async def handle_deliver(self, request: web.Request) -> web.Response:
-        """POST /_sim/deliver: {message_id, status: DELIVERED|ERROR, format?}."""
+        """POST /_sim/deliver: a delivery report, set by hand.
+
+        {message_id, status?, reason?, format?, dialect?}; status is one of
+        DELIVERED, ERROR, delivered, failed, expired, bounced.
+        """
         data = await request.json()
         message_id = str(data.get("message_id", ""))
-        delivered = str(data.get("status", "DELIVERED")).upper() == "DELIVERED"
+        status = STATUSES.get(str(data.get("status", "DELIVERED")))
+        dialect = data.get("dialect") or self.state.dialect
+        if status is None or dialect not in DIALECTS:
+            return web.json_response(
+                {
+                    "error": f"status must be one of {tuple(STATUSES)}, "
+                    f"dialect one of {DIALECTS}"
+                },
+                status=400,
+            )
         item = self._find(message_id)
         fmt = data.get("format") or (
             "3cx" if item and item.endpoint == "tcx" else "sms"
         )
         if item:
-            item.status = "delivered" if delivered else "error"
-        payload = self.delivery_payload(message_id, delivered, fmt)
-        status = await self.post_webhook(payload)
-        return web.json_response({"webhook_status": status, "payload": payload})
+            item.status = status
+            item.manual = True
+        reason = data.get("reason")
+        payload = self.delivery_payload(
+            message_id, status, fmt, dialect, str(reason) if reason else None
+        )
+        answered = await self.post_webhook(payload)
+        return web.json_response({"webhook_status": answered, "payload": payload})
 
     async def handle_outbox(self, _request: web.Request) -> web.Response:
         """GET /_sim/outbox."""
@@ -418,12 +623,19 @@ class Simulator:
                 "fault",
                 "fault_count",
                 "fault_after",
+                "fault_errors",
                 "retry_after",
                 "auto_deliver",
                 "multi_path",
             ):
                 if key in data:
                     setattr(st, key, data[key])
+            if "dialect" in data:
+                if data["dialect"] not in DIALECTS:
+                    return web.json_response(
+                        {"error": f"dialect must be one of {DIALECTS}"}, status=400
+                    )
+                st.dialect = data["dialect"]
             if st.fault is not None and st.fault not in FAULTS:
                 st.fault = None
                 return web.json_response(
@@ -435,9 +647,15 @@ class Simulator:
                 "latency": st.latency,
                 "fault": st.fault,
                 "fault_count": st.fault_count,
+                "fault_after": st.fault_after,
+                "retry_after": st.retry_after,
                 "auto_deliver": st.auto_deliver,
                 "multi_path": MULTI_PATHS[st.multi_path],
+                "dialect": st.dialect,
                 "senders": sorted({s for t in st.tokens.values() for s in t.senders}),
+                "sender_names": sorted(
+                    {n for t in st.tokens.values() for n in t.sender_names}
+                ),
             }
         )
 
@@ -451,6 +669,7 @@ class Simulator:
         st = self.state
         st.outbox.clear()
         st.requests.clear()
+        st.answers.clear()
         st.fault = None
         st.fault_count = None
         st.latency = 0.0
@@ -475,6 +694,9 @@ class Simulator:
         status = 0
         try:
             response = await handler(request)
+            if request.get("lost_answer"):
+                # Processed (maybe accepted), but the answer never arrives.
+                response = web.Response(status=500, text="Internal Server Error")
         except web.HTTPException as exc:
             status = exc.status
             raise
