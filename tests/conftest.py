@@ -230,6 +230,20 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/ in every test."""
 
 
+@pytest.fixture(autouse=True)
+def fast_retries() -> Iterator[None]:
+    """Retries of lost answers and 429s within milliseconds, not seconds.
+
+    The budget stays above a few attempts, so every retry path runs; a test
+    of the real timing patches these itself.
+    """
+    with (
+        patch("custom_components.actio_sms.actio.client.RETRY_DELAYS", (0.01,) * 3),
+        patch("custom_components.actio_sms.actio.client.RETRY_BUDGET", 1.0),
+    ):
+        yield
+
+
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[Sim]:
     """A real ACTIO simulator on a free localhost port."""

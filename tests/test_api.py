@@ -8,6 +8,7 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 import re
+import time
 from typing import Any
 from unittest.mock import patch
 
@@ -16,10 +17,12 @@ import pytest
 
 from actio_simulator import run_simulator
 from custom_components.actio_sms.actio import (
+    ActioAnswerLostError,
     ActioAuthError,
     ActioClient,
     ActioConnectionError,
     ActioError,
+    ActioNoFundsError,
     ActioNotFoundError,
     ActioRateLimitError,
     ActioResponseError,
@@ -44,6 +47,12 @@ from .conftest import (
 )
 
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
+# The live API's ids: msg_ and a 26-character ULID (Crockford base32).
+MSG_ULID = re.compile(r"^msg_[0-9A-HJKMNP-TV-Z]{26}$")
+UUID4 = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
+KEY = "3b241101-e2bb-4255-8caf-4136c566a962"
 
 
 @contextlib.asynccontextmanager
@@ -226,33 +235,143 @@ async def test_send_3cx(session: ClientSession, simulator: Sim) -> None:
 @pytest.mark.parametrize(
     ("fault", "exc"),
     [
+        ("401", ActioAuthError),
         ("403", ActioAuthError),
+        ("402", ActioNoFundsError),
         ("422", ActioValidationError),
-        ("429", ActioRateLimitError),
-        ("500", ActioServerError),
-        ("timeout", ActioConnectionError),
-        ("reset", ActioConnectionError),
         ("non_json", ActioResponseError),
     ],
 )
-async def test_faults(
+async def test_refusals_are_never_retried(
     session: ClientSession, simulator: Sim, fault: str, exc: type[ActioError]
 ) -> None:
+    """A 4xx (or a 2xx that is not JSON) is ACTIO's last word: one request each."""
     simulator.fault(fault)
     actio = client(session, simulator, timeout=0.5)
-    with pytest.raises(exc) as err:
+    with pytest.raises(exc):
         await actio.send_sms(SENDER, "48600100200", "x")
     with pytest.raises(exc):
         await actio.send_sms_multi(SENDER, ["48600100200"], "x")
-    if fault == "429":
-        assert err.value.retry_after == 7  # type: ignore[attr-defined]
-        assert str(err.value) == "Rate limited (retry after 7.0 s)"
+    assert len(simulator.requests) == 2
+    assert simulator.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "exc"),
+    [
+        ("500", ActioServerError),
+        ("timeout", ActioAnswerLostError),
+        ("reset", ActioAnswerLostError),
+        ("429", ActioRateLimitError),
+    ],
+)
+async def test_lost_answers_and_429_are_retried_with_the_same_key(
+    session: ClientSession, simulator: Sim, fault: str, exc: type[ActioError]
+) -> None:
+    """Retried a bounded number of times, each time with the request's own key."""
+    simulator.fault(fault)
+    simulator.state.retry_after = 0
+    actio = client(session, simulator, timeout=0.2)
+    with (
+        patch.object(session, "post", wraps=session.post) as post,
+        pytest.raises(exc) as err,
+    ):
+        await actio.send_sms(SENDER, "48600100200", "x", idempotency_key=KEY)
+    # Three retries at most (RETRY_DELAYS), within the budget.
+    assert 2 <= post.call_count <= 4
+    assert {call.kwargs["json"]["idempotency_key"] for call in post.call_args_list} == {
+        KEY
+    }
+    assert simulator.outbox == []
     if fault == "500":
         assert err.value.status == 500  # type: ignore[attr-defined]
         assert str(err.value) == "ACTIO server error 500"
-    # No retry of a request that may have reached ACTIO: one request each.
-    assert len(simulator.requests) == 2 or fault == "timeout"
-    assert simulator.outbox == []
+    if isinstance(err.value, ActioAnswerLostError):
+        assert err.value.idempotency_key == KEY
+
+
+async def test_a_lost_answer_retried_sends_one_sms(
+    session: ClientSession, simulator: Sim
+) -> None:
+    """ACTIO accepted, the answer was lost; the retry gets the first answer."""
+    simulator.fault("lost_answer", count=1)
+    sent = await client(session, simulator).send_sms(SENDER, "48600100200", "x")
+    [item] = simulator.outbox
+    assert sent.message_id == item.message_id
+    assert [r["status"] for r in simulator.requests] == [500, 200]
+    keys = {r["idempotency_key"] for r in simulator.requests}
+    assert keys == {item.idempotency_key}
+    assert UUID4.match(item.idempotency_key or "")
+
+
+async def test_429_waits_its_retry_after(
+    session: ClientSession, simulator: Sim
+) -> None:
+    """429 is not accepted: wait as told (not the shorter backoff), then retry."""
+    simulator.fault("429", count=1)
+    simulator.state.retry_after = 1
+    started = time.monotonic()
+    with patch("custom_components.actio_sms.actio.client.RETRY_BUDGET", 5.0):
+        sent = await client(session, simulator).send_sms(SENDER, "48600100200", "x")
+    assert time.monotonic() - started >= 1.0
+    assert [i.message_id for i in simulator.outbox] == [sent.message_id]
+
+
+async def test_a_long_retry_after_is_not_waited_for(
+    session: ClientSession, simulator: Sim
+) -> None:
+    """Beyond the budget the send fails at once, telling how long ACTIO asked."""
+    simulator.fault("429")
+    simulator.state.retry_after = 7
+    started = time.monotonic()
+    with pytest.raises(ActioRateLimitError) as err:
+        await client(session, simulator).send_sms(SENDER, "48600100200", "x")
+    assert time.monotonic() - started < 1.0
+    assert err.value.retry_after == 7
+    assert str(err.value) == "Rate limited (retry after 7.0 s)"
+    assert len(simulator.requests) == 1
+
+
+async def test_every_message_request_carries_a_fresh_uuid4_key(
+    session: ClientSession, simulator: Sim
+) -> None:
+    actio = client(session, simulator)
+    await actio.send_sms(SENDER, "48600100200", "a")
+    await actio.send_sms(SENDER, "48600100200", "b")
+    await actio.send_sms_multi(SENDER, ["48600100200", "48600100201"], "c")
+    keys = [r["idempotency_key"] for r in simulator.requests]
+    assert len(keys) == 3
+    assert len(set(keys)) == 3
+    assert all(UUID4.match(key) for key in keys)
+
+
+@pytest.mark.parametrize("dialect", ["v1", "live"])
+async def test_both_dialects(
+    session: ClientSession, simulator: Sim, dialect: str
+) -> None:
+    """v1.0's 16-hex ids and 403; the live API's msg_ ids and 401."""
+    simulator.state.dialect = dialect
+    sent = await client(session, simulator).send_sms(SENDER, "48600100200", "x")
+    ids = {"v1": HEX16, "live": MSG_ULID}
+    assert ids[dialect].match(sent.message_id or "")
+    [multi] = await client(session, simulator).send_sms_multi(
+        SENDER, ["48600100200"], "y"
+    )
+    assert ids[dialect].match(multi.message_id or "")
+    with pytest.raises(ActioAuthError):
+        await client(session, simulator, "wrong").send_sms(SENDER, "48600100200", "x")
+    assert simulator.requests[-1]["status"] == {"v1": 403, "live": 401}[dialect]
+
+
+async def test_scheduled_and_from_a_sender_name(
+    session: ClientSession, simulator: Sim
+) -> None:
+    simulator.state.tokens[TOKEN].sender_names = ["Dom"]
+    await client(session, simulator).send_sms(
+        "Dom", "48600100200", "x", scheduled_at="2026-12-24T18:00:00+01:00"
+    )
+    [item] = simulator.outbox
+    assert (item.sender, item.scheduled_at) == ("Dom", "2026-12-24T18:00:00+01:00")
 
 
 async def test_connection_refused_retries_once(
@@ -394,17 +513,26 @@ async def test_multi_unusable_answers(
     assert err.value.status == 200
 
 
-async def test_sms_answer_without_id(
+async def test_sms_answer_id_or_message_id(
     session: ClientSession, socket_enabled: None
 ) -> None:
+    """The live documentation does not show the answer: read ``message_id`` or ``id``."""
+    answers = iter(
+        [
+            {"id": "msg_01JD3Q5Z8KXW2M4N6P7R9S0T1V", "status": "queued"},
+            {"status": "queued"},
+        ]
+    )
+
     async def handler(_request: web.Request) -> web.Response:
-        return web.json_response({"id": "a906cff7719bd889"})
+        return web.json_response(next(answers))
 
     async with raw_server(handler, "/api/sms") as url:
+        actio = ActioClient(session, TOKEN, base_url=url)
+        sent = await actio.send_sms(SENDER, "48600100200", "x")
+        assert sent.message_id == "msg_01JD3Q5Z8KXW2M4N6P7R9S0T1V"
         with pytest.raises(ActioResponseError) as err:
-            await ActioClient(session, TOKEN, base_url=url).send_sms(
-                SENDER, "48600100200", "x"
-            )
+            await actio.send_sms(SENDER, "48600100200", "x")
     assert str(err.value) == "Answer has no message_id"
     assert err.value.status == 200
 

@@ -279,7 +279,7 @@ async def test_refused_send_is_no_duplicate(
 ) -> None:
     """What ACTIO did not accept can be sent again at once."""
     await setup_entry(actio_entry(simulator.url))
-    simulator.fault("500", 1)
+    simulator.fault("422", 1)
     with pytest.raises(HomeAssistantError):
         await send(hass, "600100200", "retry me")
     response = await send(hass, "600100200", "retry me")

@@ -176,9 +176,9 @@ async def test_duplicate_reports_do_not_double_count(
     # Only reports that say something new are events (the resent ones are not).
     assert [(e.data["message_id"], e.data["status"]) for e in events] == [
         (first, "delivered"),
-        (second, "error"),
+        (second, "failed"),
         (second, "delivered"),
-        ("unknownid", "error"),
+        ("unknownid", "failed"),
     ]
     assert "recipient" not in events[-1].data
     assert hass.states.get(DELIVERED_COUNT).state == "2"
@@ -263,6 +263,7 @@ async def test_get_messages_filters(
         "sent_at",
         "status",
         "status_at",
+        "idempotency_key",
     }
     assert sent["status"] == "pending"
 
@@ -386,7 +387,7 @@ async def test_report_for_a_message_dropped_from_history(
             "config_entry_id": init_integration.entry_id,
             "device_id": entry_device_id(hass, init_integration),
             "message_id": message_id,
-            "status": "error",
+            "status": "failed",
         }
     ]
     assert all(

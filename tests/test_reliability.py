@@ -20,6 +20,7 @@ from custom_components.actio_sms.const import (
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .conftest import FAMILY, SENDER, WEBHOOK_ID, Setup, Sim, actio_entry
 
@@ -41,14 +42,14 @@ SURFACES: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
 }
 FAULTS = {
+    "401": (HomeAssistantError, "auth_failed"),
+    "402": (HomeAssistantError, "no_funds"),
     "403": (HomeAssistantError, "auth_failed"),
     "422": (ServiceValidationError, "rejected"),
     "429": (HomeAssistantError, "rate_limited"),
-    "500": (HomeAssistantError, "server_error"),
-    "timeout": (HomeAssistantError, "cannot_connect"),
-    "reset": (HomeAssistantError, "cannot_connect"),
-    "non_json": (HomeAssistantError, "unexpected_response"),
 }
+# No answer: retried with the same idempotency key (ACTIO sends it once).
+LOST = ("500", "timeout", "reset", "lost_answer")
 
 
 @pytest.fixture
@@ -80,19 +81,44 @@ async def test_fault_on_every_surface(
         await hass.services.async_call(domain, service, data, blocking=True)
     assert err.value.translation_key == key
     assert simulator.outbox == []
-    assert len(simulator.requests) <= 1  # one attempt, no retry (a timeout may not log)
+    assert len(simulator.requests) == 1  # a refusal is never retried
     reauth = [
         f
         for f in hass.config_entries.flow.async_progress()
         if f["context"]["source"] == SOURCE_REAUTH
     ]
-    assert len(reauth) == (1 if fault == "403" else 0)
+    assert len(reauth) == (1 if fault in ("401", "403") else 0)
     assert entry.state is ConfigEntryState.LOADED
     # The user retries once the fault is gone: exactly one SMS, not two.
     await hass.services.async_call(domain, service, data, blocking=True)
     assert [(item.recipient, item.body) for item in simulator.outbox] == [
         ("48600100200", "x")
     ]
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+@pytest.mark.parametrize("fault", LOST)
+async def test_lost_answer_on_every_surface_sends_one_sms(
+    hass: HomeAssistant,
+    simulator: Sim,
+    entry: MockConfigEntry,
+    surface: str,
+    fault: str,
+) -> None:
+    """The answer is lost once: the retry carries the same key, one SMS arrives."""
+    domain, service, data = SURFACES[surface]
+    simulator.fault(fault, count=1)
+    with patch.object(
+        async_get_clientsession(hass), "post", wraps=async_get_clientsession(hass).post
+    ) as post:
+        await hass.services.async_call(domain, service, data, blocking=True)
+    assert [(item.recipient, item.body) for item in simulator.outbox] == [
+        ("48600100200", "x")
+    ]
+    keys = [call.kwargs["json"]["idempotency_key"] for call in post.call_args_list]
+    assert len(keys) == 2
+    assert len(set(keys)) == 1
+    assert entry.state is ConfigEntryState.LOADED
 
 
 async def test_500_concurrent_inbound(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -20,13 +21,18 @@ from custom_components.actio_sms.const import (
     CONF_DUPLICATE_WINDOW,
     CONF_ENCODING,
     DOMAIN,
+    EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_SENT,
 )
 from custom_components.actio_sms.outbox import validate_recipients
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.service import async_get_cached_service_description
 from homeassistant.setup import async_setup_component
 
@@ -47,6 +53,7 @@ from .conftest import (
 
 LAST_SENT = "sensor.actio_sms_48732129000_last_sent_message"
 SENT_COUNT = "sensor.actio_sms_48732129000_messages_sent"
+PARTS_TODAY = "sensor.actio_sms_48732129000_sms_parts_sent_today"
 
 
 async def legacy_notify(hass: HomeAssistant, **data: Any) -> None:
@@ -73,8 +80,18 @@ async def test_send_message_response(
     ids = {item.recipient: item.message_id for item in simulator.outbox}
     assert response == {
         "messages": [
-            {"recipient": "48600100200", "message_id": ids["48600100200"], "parts": 2},
-            {"recipient": "48600100201", "message_id": ids["48600100201"], "parts": 2},
+            {
+                "recipient": "48600100200",
+                "message_id": ids["48600100200"],
+                "parts": 2,
+                "status": "pending",
+            },
+            {
+                "recipient": "48600100201",
+                "message_id": ids["48600100201"],
+                "parts": 2,
+                "status": "pending",
+            },
         ],
         "skipped": [],
     }
@@ -259,9 +276,8 @@ async def test_bulk_not_enabled_at_actio(
 PLACEHOLDERS: dict[str, dict[str, str] | None] = {
     "422": {"errors": "to: The to field is invalid."},
     "429": {"retry_after": "7"},
-    "500": {"status": "500"},
-    "reset": None,
-    "non_json": {"error": "Answer is not JSON"},
+    "402": None,
+    "401": None,
     "403": None,
 }
 
@@ -271,9 +287,8 @@ PLACEHOLDERS: dict[str, dict[str, str] | None] = {
     [
         ("422", ServiceValidationError, "rejected"),
         ("429", HomeAssistantError, "rate_limited"),
-        ("500", HomeAssistantError, "server_error"),
-        ("reset", HomeAssistantError, "cannot_connect"),
-        ("non_json", HomeAssistantError, "unexpected_response"),
+        ("402", HomeAssistantError, "no_funds"),
+        ("401", HomeAssistantError, "auth_failed"),
         ("403", HomeAssistantError, "auth_failed"),
     ],
 )
@@ -293,9 +308,86 @@ async def test_api_errors(
     assert err.value.translation_key == key
     assert err.value.translation_placeholders == PLACEHOLDERS[fault]
     flows = [f["context"]["source"] for f in hass.config_entries.flow.async_progress()]
-    assert flows == ([SOURCE_REAUTH] if fault == "403" else [])
+    assert flows == ([SOURCE_REAUTH] if fault in ("401", "403") else [])
     assert simulator.outbox == []
     assert len(simulator.requests) == 1
+
+
+@pytest.mark.parametrize("fault", ["500", "reset", "timeout", "non_json"])
+async def test_a_lost_answer_is_unconfirmed_not_failed(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim, fault: str
+) -> None:
+    """It may have gone out: reported as unconfirmed, kept, counted, never 'not sent'."""
+    statuses = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    with patch("custom_components.actio_sms.data.API_TIMEOUT", 0.2):
+        await hass.config_entries.async_reload(init_integration.entry_id)
+        simulator.fault(fault)
+        response = await send(hass, "600100200", "Alarm")
+    assert response["messages"] == [
+        {
+            "recipient": "48600100200",
+            "message_id": None,
+            "parts": 1,
+            "status": "unconfirmed",
+        }
+    ]
+    await hass.async_block_till_done()
+    assert [
+        (e.data["status"], e.data["recipient"], e.data["body"]) for e in statuses
+    ] == [("unconfirmed", "48600100200", "Alarm")]
+    history = await hass.services.async_call(
+        DOMAIN,
+        "get_messages",
+        {"direction": "sent"},
+        blocking=True,
+        return_response=True,
+    )
+    [record] = history["messages"]
+    assert (record["status"], record["message_id"]) == ("unconfirmed", None)
+    assert record["idempotency_key"]
+    # It costs as if it went out, and it is a repeat within the window.
+    assert hass.states.get(PARTS_TODAY).state == "1"
+    simulator.fault(None)
+    again = await send(hass, "600100200", "Alarm")
+    assert again == {
+        "messages": [],
+        "skipped": [{"recipient": "48600100200", "reason": "duplicate"}],
+    }
+
+
+async def test_a_lost_answer_retried_sends_one_sms(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    """ACTIO accepted but its answer was lost: the retry, with the same key,
+    gets the first answer and the phone gets one SMS."""
+    simulator.fault("lost_answer", count=1)
+    response = await send(hass, "600100200", "Raz")
+    [item] = simulator.outbox
+    assert response["messages"] == [
+        {
+            "recipient": "48600100200",
+            "message_id": item.message_id,
+            "parts": 1,
+            "status": "pending",
+        }
+    ]
+    assert [r["status"] for r in simulator.requests] == [500, 200]
+
+
+async def test_no_funds_raises_and_the_next_accepted_send_clears_the_repair(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    simulator.fault("402", count=1)
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, "600100200")
+    assert err.value.translation_key == "no_funds"
+    assert "no funds left" in str(err.value)
+    issue_id = f"no_funds_{init_integration.entry_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "no_funds"
+    await send(hass, "600100201")
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_rate_limit_without_retry_after(
@@ -335,16 +427,15 @@ async def test_bulk_stop_after_a_sent_chunk_names_every_unsent_number(
 async def test_bulk_answer_missing_ids_fails_those_numbers(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
-    """ACTIO names only some numbers: the others are failures, not sent."""
+    """ACTIO accepted the request but names only some numbers: the others may
+    still get it, so they are unconfirmed (and counted), not failures."""
     simulator.state.multi_answer_limit = 2
-    with pytest.raises(HomeAssistantError) as err:
-        await send(hass, numbers(3))
-    assert err.value.translation_key == "partial_failure"
-    placeholders = err.value.translation_placeholders
-    assert placeholders["failed"] == (
-        f"{numbers(1, start=2)[0]}: ACTIO gave an unexpected answer: "
-        "Answer names no message id"
-    )
+    response = await send(hass, numbers(3))
+    assert [(m["recipient"], m["status"]) for m in response["messages"]] == [
+        (numbers(1)[0], "pending"),
+        (numbers(1, start=1)[0], "pending"),
+        (numbers(1, start=2)[0], "unconfirmed"),
+    ]
     history = await hass.services.async_call(
         DOMAIN,
         "get_messages",
@@ -352,7 +443,8 @@ async def test_bulk_answer_missing_ids_fails_those_numbers(
         blocking=True,
         return_response=True,
     )
-    assert sorted(m["recipient"] for m in history["messages"]) == numbers(2)
+    assert sorted(m["recipient"] for m in history["messages"]) == numbers(3)
+    assert hass.states.get(PARTS_TODAY).state == "3"
 
 
 async def test_auth_error_stops_remaining_sends(
@@ -381,7 +473,7 @@ async def test_bulk_rate_limit_stops_remaining_chunks(
 async def test_partial_failure(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
-    simulator.fault("500", count=1)
+    simulator.fault("422", count=1)
     with pytest.raises(HomeAssistantError) as err:
         await send(hass, numbers(3))
     assert err.value.translation_domain == DOMAIN
@@ -396,7 +488,7 @@ async def test_partial_failure(
     )
     [failed] = set(numbers(3)) - set(sent)
     assert placeholders["failed"] == (
-        f"{failed}: ACTIO answered with server error 500; try again later"
+        f"{failed}: ACTIO rejected the message: to: The to field is invalid."
     )
     # What was sent is recorded.
     await hass.async_block_till_done()
@@ -604,13 +696,13 @@ async def test_legacy_notify_in_a_notify_group(
 async def test_one_failure_does_not_stop_the_others(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
 ) -> None:
-    """A 500 for one number; the next numbers are still tried (in order)."""
-    simulator.fault("500", count=1)
+    """A refusal for one number; the next numbers are still tried (in order)."""
+    simulator.fault("422", count=1)
     with pytest.raises(HomeAssistantError) as err:
         await send(hass, numbers(3))
     assert err.value.translation_key == "partial_failure"
     assert [i.recipient for i in simulator.outbox] == numbers(2, start=1)
-    assert init_integration.runtime_data.last_error == "ACTIO server error 500"
+    assert init_integration.runtime_data.last_error == "to: The to field is invalid."
 
 
 @pytest.mark.parametrize("entry_options", [{CONF_CONCURRENCY: 1}])
@@ -642,8 +734,8 @@ async def test_debug_log_names_text_and_numbers(
     )
     ids = [m["message_id"] for m in response["messages"]]
     assert (
-        f"ACTIO accepted: 48600100200 ({ids[0]}), 48600100201 ({ids[1]})"
-        in caplog.messages
+        f"ACTIO accepted: 48600100200 ({ids[0]}, pending), "
+        f"48600100201 ({ids[1]}, pending)" in caplog.messages
     )
     # Receiving, too: the SMS and the report, with numbers and text.
     client = await hass_client_no_auth()

@@ -25,8 +25,10 @@ from custom_components.actio_sms.const import (
 from custom_components.actio_sms.data import DATA_ACTIO
 from custom_components.actio_sms.webhook import async_handle_webhook
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from homeassistant.util.aiohttp import MockRequest
 
 from .conftest import SENDER, WEBHOOK_ID, entry_data, entry_device_id, sms
 
@@ -157,7 +159,7 @@ async def test_spec_example_with_typographic_quotes(
 
 @pytest.mark.parametrize(
     ("status", "expected"),
-    [("DELIVERED", "delivered"), ("ERROR", "error"), ("delivered", "delivered")],
+    [("DELIVERED", "delivered"), ("ERROR", "failed"), ("delivered", "delivered")],
 )
 async def test_delivery_report_unknown_id(
     hass: HomeAssistant,
@@ -214,8 +216,8 @@ async def test_telnyx_envelopes(hass: HomeAssistant, client) -> None:
     assert received[0].data["received_at"] == "2026-11-27T10:00:00.000+00:00"
     assert [(e.data["message_id"], e.data["status"]) for e in reports] == [
         ("id-1", "delivered"),
-        ("id-2", "error"),
-        ("id-3", "error"),
+        ("id-2", "failed"),
+        ("id-3", "failed"),
     ]
 
 
@@ -236,9 +238,7 @@ INVALID: list[Any] = [
     {"type": "NOTIFICATION", "message_id": "", "status": "DELIVERED"},
     {"type": "NOTIFICATION", "message_id": "with space", "status": "DELIVERED"},
     {"type": "NOTIFICATION", "status": "DELIVERED"},
-    {"type": "SPAM", "from": "x"},
     {"type": 7},
-    {"body": "no type"},
     {"data": {"event_type": "message.received", "payload": {"text": "x"}}},
     {
         "data": {
@@ -262,8 +262,18 @@ INVALID: list[Any] = [
             "payload": {"id": "x", "to": [{"status": "queued"}]},
         }
     },
+    {"event": "sms.delivered", "status": "x"},
+    {"event": "sms.failed", "message_id": "with space"},
+    {"event": 7, "message_id": "a906cff7719bd889"},
+]
+# JSON objects in a shape no dialect has: refused, but kept aside (quarantine).
+UNRECOGNISED: list[Any] = [
+    {},
+    {"type": "SPAM", "from": "x"},
+    {"body": "no type"},
     {"data": {"event_type": "call.initiated", "payload": {}}},
     {"data": "string"},
+    {"event": "sms.queued", "message_id": "msg_01JD3Q5Z8KXW2M4N6P7R9S0T1V"},
 ]
 
 
@@ -553,7 +563,8 @@ async def test_valid_chunked_body(hass: HomeAssistant, client) -> None:
     ("payload", "status", "error", "warning"),
     [
         (b"x" * (64 * 1024 + 1), 413, "payload too large", "larger than 65536 bytes"),
-        (b"{}", 400, "invalid payload", "invalid webhook payload: InvalidPayloadError"),
+        (b"[]", 400, "invalid payload", "invalid webhook payload: InvalidPayloadError"),
+        (b"{}", 422, "unrecognised payload", "shape no ACTIO format has"),
         (b"{nope", 400, "invalid payload", "invalid webhook payload: JSONDecodeError"),
     ],
 )
@@ -584,3 +595,132 @@ async def test_call_for_a_removed_entry_is_refused_visibly(
     assert resp.status == 410
     assert json.loads(resp.text or "") == {"error": "gone"}
     assert "A webhook call for a removed ACTIO SMS entry was refused" in caplog.messages
+
+
+@pytest.mark.parametrize("payload", UNRECOGNISED)
+async def test_unrecognised_shapes_are_kept_aside(
+    hass: HomeAssistant, client, init_integration: MockConfigEntry, payload: Any
+) -> None:
+    """Refused (422), no event, but kept and announced by a repair issue."""
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    resp = await client.post(URL, json=payload)
+    assert resp.status == 422
+    assert await resp.json() == {"error": "unrecognised payload"}
+    await hass.async_block_till_done()
+    assert received == []
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"unrecognised_posts_{init_integration.entry_id}"
+    )
+    assert issue is not None
+    assert issue.translation_key == "unrecognised_posts"
+    assert issue.translation_placeholders["count"] == "1"
+
+
+LIVE_REPORTS = [
+    (
+        {
+            "event": "sms.delivered",
+            "delivered_at": "2026-12-02T10:00:00Z",
+            "operator": "Plus",
+            "segments": 1,
+        },
+        {"status": "delivered", "operator": "Plus", "segments": 1},
+    ),
+    (
+        {"event": "sms.failed", "reason": "Number does not exist"},
+        {"status": "failed", "reason": "Number does not exist"},
+    ),
+    ({"event": "sms.expired"}, {"status": "expired"}),
+    (
+        {"event": "sms.bounced", "reason": "blocked"},
+        {"status": "bounced", "reason": "blocked"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("extra", "expected"), LIVE_REPORTS)
+async def test_live_status_webhooks_reach_the_bus_correlated(
+    hass: HomeAssistant,
+    simulator,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth,
+    extra: dict[str, Any],
+    expected: dict[str, Any],
+) -> None:
+    """The live API's ``event`` payloads: the SMS they refer to, and ACTIO's words."""
+    simulator.state.dialect = "live"
+    sent = await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": "Obiad!", "recipients": ["600100200"]},
+        blocking=True,
+        return_response=True,
+    )
+    [message] = sent["messages"]
+    assert message["message_id"].startswith("msg_")
+    reports = async_capture_events(hass, EVENT_DELIVERY_STATUS)
+    client = await hass_client_no_auth()
+    payload = {"message_id": message["message_id"], "to": "48600100200", **extra}
+    assert (await client.post(URL, json=payload)).status == 200
+    await hass.async_block_till_done()
+    [event] = reports
+    assert event.data == {
+        "config_entry_id": init_integration.entry_id,
+        "device_id": entry_device_id(hass, init_integration),
+        "message_id": message["message_id"],
+        "recipient": "48600100200",
+        "body": "Obiad!",
+        "sent_at": event.data["sent_at"],
+        **expected,
+    }
+    history = await hass.services.async_call(
+        DOMAIN,
+        "get_messages",
+        {"direction": "sent"},
+        blocking=True,
+        return_response=True,
+    )
+    [record] = history["messages"]
+    assert record["status"] == expected["status"]
+    assert record.get("reason") == expected.get("reason")
+    assert hass.states.get(LAST_STATUS).state == expected["status"]
+
+
+async def test_live_inbound_guess_is_read_as_an_sms(
+    hass: HomeAssistant, client
+) -> None:
+    """The undocumented live inbound format, as most likely written."""
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    payload = {
+        "event": "sms.received",
+        "from": "+48600100200",
+        "to": SENDER,
+        "text": "Hej",
+    }
+    assert (await client.post(URL, json=payload)).status == 200
+    await hass.async_block_till_done()
+    assert [(e.data["from"], e.data["body"]) for e in received] == [
+        ("48600100200", "Hej")
+    ]
+
+
+async def test_a_cloudhook_request_is_kept(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Home Assistant Cloud hands over a MockRequest: no content_length, no read()."""
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    request = MockRequest(
+        content=json.dumps(sms("Przez chmurę")).encode(),
+        mock_source="cloud",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    resp = await async_handle_webhook(hass, init_integration.entry_id, request)  # type: ignore[arg-type]
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert [e.data["body"] for e in received] == ["Przez chmurę"]
+    big = MockRequest(
+        content=b"x" * (64 * 1024 + 1), mock_source="cloud", method="POST"
+    )
+    resp = await async_handle_webhook(hass, init_integration.entry_id, big)  # type: ignore[arg-type]
+    assert resp.status == 413

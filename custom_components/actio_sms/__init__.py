@@ -25,6 +25,7 @@ from .outbox import (
     async_track_new_day,
 )
 from .phone import async_load_metadata
+from .quarantine import Quarantine
 from .services import async_setup_services
 from .store import MessageStore
 from .webhook import (
@@ -99,6 +100,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> No
     # The runtime's own store, so that a pending delayed save is cancelled too.
     store = runtime.store if runtime else MessageStore(hass, entry.entry_id, 0, 0)
     await store.async_remove()
+    await (
+        runtime.quarantine if runtime else Quarantine(hass, entry.entry_id)
+    ).async_remove()
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     if not any(

@@ -79,6 +79,7 @@ from .const import (
     DEFAULT_MAX_PARTS,
     DOMAIN,
     LOGGER,
+    MAX_PARTS,
     SUBENTRY_RECIPIENT,
 )
 from .data import ActioConfigEntry
@@ -429,7 +430,7 @@ class ActioOptionsFlow(OptionsFlow):
             ),
             vol.Required(CONF_MAX_PARTS, default=DEFAULT_MAX_PARTS): NumberSelector(
                 NumberSelectorConfig(
-                    min=1, max=100, step=1, mode=NumberSelectorMode.BOX
+                    min=1, max=MAX_PARTS, step=1, mode=NumberSelectorMode.BOX
                 )
             ),
             vol.Optional(CONF_PRICE_PER_PART): NumberSelector(

@@ -44,6 +44,8 @@ DEFAULT_HISTORY_DAYS: Final = 30
 DEFAULT_DAILY_LIMIT: Final = 200
 DEFAULT_DUPLICATE_WINDOW: Final = 60
 DEFAULT_MAX_PARTS: Final = 10
+MAX_PARTS: Final = 10
+"""ACTIO's own limit: a message of at most 10 parts (1530 characters)."""
 CURRENCY: Final = "PLN"
 
 EVENT_MESSAGE_RECEIVED: Final = "actio_sms_message_received"
@@ -70,3 +72,7 @@ ISSUE_WEBHOOK_UNREACHABLE: Final = "webhook_unreachable"
 ISSUE_INVALID_SENDER: Final = "invalid_sender"
 ISSUE_DAILY_LIMIT: Final = "daily_limit_reached"
 ISSUE_COMMAND_LOCKOUT: Final = "command_lockout"
+ISSUE_NO_FUNDS: Final = "no_funds"
+ISSUE_UNRECOGNISED_POSTS: Final = "unrecognised_posts"
+ATTR_SENDER: Final = "sender"
+ATTR_SEND_AT: Final = "send_at"

@@ -39,7 +39,12 @@ from .const import (
     ISSUE_INVALID_SENDER,
     LOGGER,
 )
-from .issues import async_delete, async_raise_invalid_sender
+from .issues import (
+    async_delete,
+    async_raise_invalid_sender,
+    async_raise_unrecognised_posts,
+)
+from .quarantine import Quarantine
 from .settings import ActioSettings, recipients_of
 from .store import LoggedReport, MessageStore, ReceivedRecord
 
@@ -110,6 +115,8 @@ class ActioRuntime:
             self._settings.history_size,
             self._settings.history_days,
         )
+        self.quarantine = Quarantine(hass, entry.entry_id)
+        """Posts in shapes no dialect knows, kept aside."""
         self.client = self._new_client()
         self.send_gate = asyncio.Semaphore(self._settings.concurrency)
         """Bounds the entry's requests to ACTIO, across all concurrent sends."""
@@ -197,6 +204,11 @@ class ActioRuntime:
         async_delete(self.hass, ISSUE_INVALID_SENDER, self.entry_id)
         await self.async_load_store()
         self.store.set_bounds(settings.history_size, settings.history_days)
+        await self.quarantine.async_load()
+        if self.quarantine.count:
+            async_raise_unrecognised_posts(
+                self.hass, self.entry, self.quarantine.count, self.quarantine.last or ""
+            )
         self._loaded_with = (
             dict(self.entry.data),
             dict(self.entry.options),

@@ -93,6 +93,11 @@ async def async_get_config_entry_diagnostics(
                 "sent_by_status": statuses,
             },
             "last_error": runtime.last_error,
+            # Shapes only (key paths and value types): never a value of a post.
+            "unrecognised_posts": {
+                "count": runtime.quarantine.count,
+                "kept": runtime.quarantine.shapes(),
+            },
         }
     )
     return diagnostics

@@ -27,7 +27,13 @@ MESSAGE_RECEIVED = EventEntityDescription(
 DELIVERY_REPORT = EventEntityDescription(
     key="delivery_report",
     translation_key="delivery_report",
-    event_types=[DeliveryStatus.DELIVERED, DeliveryStatus.ERROR],
+    event_types=[
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.EXPIRED,
+        DeliveryStatus.BOUNCED,
+        DeliveryStatus.UNCONFIRMED,
+    ],
     entity_registry_enabled_default=False,
 )
 

@@ -27,7 +27,11 @@ from .const import (
     LOGGER,
 )
 from .data import ActioRuntime, Change, signal_delivery, signal_received
-from .issues import async_delete, async_raise_command_lockout
+from .issues import (
+    async_delete,
+    async_raise_command_lockout,
+    async_raise_unrecognised_posts,
+)
 
 RATE_LIMIT: Final = 5
 """Commands per sender per RATE_WINDOW seconds."""
@@ -37,8 +41,11 @@ LOCKOUT_FAILURES: Final = 5
 FAILURE_WINDOW: Final = 600.0
 LOCKOUT: Final = 900.0
 
-# What a delivery event carries of the SMS it refers to, when that is known.
-_REPORT_CONTEXT: Final = frozenset({"recipient", "body", "sent_at"})
+# What a delivery event carries beyond the id and status, when known: the
+# SMS it refers to, and what ACTIO said of it.
+_REPORT_CONTEXT: Final = frozenset(
+    {"recipient", "body", "sent_at", "reason", "operator", "segments"}
+)
 
 
 async def async_accept(runtime: ActioRuntime, record: InboundRecord) -> None:
@@ -75,6 +82,19 @@ async def async_accept(runtime: ActioRuntime, record: InboundRecord) -> None:
             async_run_command(runtime, sender, command),
             f"{DOMAIN} SMS command",
         )
+
+
+async def async_keep_aside(runtime: ActioRuntime, raw: bytes, data: object) -> None:
+    """A post no dialect knows: keep it aside, and tell the person once more."""
+    LOGGER.warning(
+        "Refused a webhook post in a shape no ACTIO format has; kept aside for "
+        "a report (see the repair issue)"
+    )
+    quarantine = runtime.quarantine
+    await quarantine.async_keep(raw, data)
+    async_raise_unrecognised_posts(
+        runtime.hass, runtime.entry, quarantine.count, quarantine.last or ""
+    )
 
 
 @callback

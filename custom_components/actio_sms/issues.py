@@ -18,6 +18,8 @@ from .const import (
     ISSUE_COMMAND_LOCKOUT,
     ISSUE_DAILY_LIMIT,
     ISSUE_INVALID_SENDER,
+    ISSUE_NO_FUNDS,
+    ISSUE_UNRECOGNISED_POSTS,
     ISSUE_WEBHOOK_UNREACHABLE,
 )
 from .phone import format_number
@@ -137,4 +139,31 @@ def async_raise_command_lockout(
             "minutes": str(minutes),
             "title": entry.title,
         },
+    )
+
+
+@callback
+def async_raise_no_funds(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """ACTIO answered 402: the account needs topping up."""
+    _async_create(
+        hass,
+        ISSUE_NO_FUNDS,
+        entry.entry_id,
+        placeholders={"title": entry.title},
+        severity=ir.IssueSeverity.ERROR,
+    )
+
+
+@callback
+def async_raise_unrecognised_posts(
+    hass: HomeAssistant, entry: ConfigEntry[Any], count: int, last: str
+) -> None:
+    """Posts nobody understood are kept aside: tell the person how to report them."""
+    _async_create(
+        hass,
+        ISSUE_UNRECOGNISED_POSTS,
+        entry.entry_id,
+        placeholders={"title": entry.title, "count": str(count), "last": last},
+        is_fixable=True,
+        data={"entry_id": entry.entry_id},
     )

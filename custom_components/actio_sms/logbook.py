@@ -24,6 +24,12 @@ from .settings import recipients_of
 
 MAX_TEXT: Final = 80
 MAX_NAMED: Final = 3
+STATUS_TEXTS: Final = ("delivered", "failed", "expired", "bounced", "unconfirmed")
+STATUS_ICONS: Final = {
+    "delivered": "mdi:message-check",
+    "unconfirmed": "mdi:message-question",
+    "expired": "mdi:message-alert-outline",
+}
 """A send to more recipients is counted, not named."""
 
 # The logbook takes finished text, not translation keys: Home Assistant's
@@ -34,9 +40,12 @@ TEXTS: Final = {
         "sent": "SMS to {who}: {text}",
         "sent_many": "SMS to {count} recipients: {text}",
         "delivered": "SMS to {who} delivered: {text}",
-        "error": "SMS to {who} not delivered: {text}",
+        "failed": "SMS to {who} not delivered{reason}: {text}",
+        "expired": "SMS to {who} expired undelivered: {text}",
+        "bounced": "SMS to {who} refused by the network: {text}",
+        "unconfirmed": "SMS to {who} unconfirmed (ACTIO's answer was lost; it may have gone out): {text}",
         "unknown_delivered": "An SMS not in the history was delivered (id {message_id})",
-        "unknown_error": "An SMS not in the history was not delivered (id {message_id})",
+        "unknown_failed": "An SMS not in the history was not delivered (id {message_id})",
         "command": "SMS command from {who}: {text}",
     },
     "pl": {
@@ -44,9 +53,12 @@ TEXTS: Final = {
         "sent": "SMS do {who}: {text}",
         "sent_many": "SMS do {count} odbiorców: {text}",
         "delivered": "SMS do {who} dostarczony: {text}",
-        "error": "SMS do {who} niedostarczony: {text}",
+        "failed": "SMS do {who} niedostarczony{reason}: {text}",
+        "expired": "SMS do {who} wygasł niedostarczony: {text}",
+        "bounced": "SMS do {who} odrzucony przez sieć: {text}",
+        "unconfirmed": "SMS do {who} niepotwierdzony (odpowiedź ACTIO zaginęła; mógł zostać wysłany): {text}",
         "unknown_delivered": "SMS spoza historii dostarczony (id {message_id})",
-        "unknown_error": "SMS spoza historii niedostarczony (id {message_id})",
+        "unknown_failed": "SMS spoza historii niedostarczony (id {message_id})",
         "command": "Polecenie SMS od {who}: {text}",
     },
 }
@@ -111,21 +123,23 @@ def async_describe_events(
     @callback
     def describe_delivery(event: Event) -> dict[str, str]:
         data = event.data
-        delivered = data.get("status") == "delivered"
+        status = str(data.get("status"))
+        delivered = status == "delivered"
         if (recipient := data.get("recipient")) is None:
             message = texts()[
-                "unknown_delivered" if delivered else "unknown_error"
+                "unknown_delivered" if delivered else "unknown_failed"
             ].format(message_id=data.get("message_id"))
         else:
-            message = texts()["delivered" if delivered else "error"].format(
-                who=who(event, recipient), text=_short(data.get("body"))
+            reason = data.get("reason")
+            message = texts()[status if status in STATUS_TEXTS else "failed"].format(
+                who=who(event, recipient),
+                text=_short(data.get("body")),
+                reason=f" ({_short(reason)})" if reason else "",
             )
         return {
             LOGBOOK_ENTRY_NAME: "ACTIO",
             LOGBOOK_ENTRY_MESSAGE: message,
-            LOGBOOK_ENTRY_ICON: "mdi:message-check"
-            if delivered
-            else "mdi:message-alert",
+            LOGBOOK_ENTRY_ICON: STATUS_ICONS.get(status, "mdi:message-alert"),
         }
 
     async_describe_event(DOMAIN, EVENT_MESSAGE_RECEIVED, describe_received)

@@ -20,10 +20,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.service import async_set_service_schema
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
-from .const import CONF_NUMBER, CONF_SENDER, DOMAIN, MANUFACTURER, SUBENTRY_RECIPIENT
+from .const import (
+    ATTR_SEND_AT,
+    CONF_NUMBER,
+    CONF_SENDER,
+    DOMAIN,
+    MANUFACTURER,
+    SUBENTRY_RECIPIENT,
+)
 from .data import ActioConfigEntry, ActioRuntime
 from .entity import ActioEntity
-from .outbox import async_send
+from .outbox import async_send, send_options
 from .phone import recipient_label
 from .services import async_runtime_for_action
 from .settings import recipient_object_id
@@ -73,7 +80,8 @@ class ActioNotificationService(BaseNotificationService):
                 "description": (
                     "Sends the message as an SMS through ACTIO to the numbers in "
                     "target, or to the entry's default recipients; data.sender "
-                    "picks the entry when there are several."
+                    "picks the entry when there are several, data.send_at has "
+                    "ACTIO send it later."
                 ),
                 "fields": self.services_dict["notify"]["fields"],
             },
@@ -89,7 +97,10 @@ class ActioNotificationService(BaseNotificationService):
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="no_recipients"
             )
-        await async_send(runtime, targets, message)
+        options = send_options(
+            runtime, send_at=data.get(ATTR_SEND_AT) if isinstance(data, dict) else None
+        )
+        await async_send(runtime, targets, message, options=options)
 
 
 async def async_setup_entry(

@@ -6,13 +6,24 @@ from typing import Any
 
 import probatio as vol
 
-from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.components.repairs import (
+    ConfirmRepairFlow,
+    RepairsFlow,
+    RepairsFlowResult,
+)
 from homeassistant.core import HomeAssistant
 
 from .actio import ApiMode
 from .config_flow import PHONE_SELECTOR, async_validate, sender_updates
-from .const import CONF_API_MODE, CONF_API_URL, CONF_SENDER, CONF_TOKEN, DOMAIN
-from .data import ActioConfigEntry
+from .const import (
+    CONF_API_MODE,
+    CONF_API_URL,
+    CONF_SENDER,
+    CONF_TOKEN,
+    DOMAIN,
+    ISSUE_UNRECOGNISED_POSTS,
+)
+from .data import ActioConfigEntry, async_get_runtime
 from .phone import format_number
 
 
@@ -67,13 +78,42 @@ class InvalidSenderRepairFlow(RepairsFlow):
         )
 
 
+class ClearUnrecognisedPostsFlow(ConfirmRepairFlow):
+    """Read what to report, then forget the posts kept aside."""
+
+    def __init__(self, entry: ActioConfigEntry) -> None:
+        """Remember the entry whose posts to clear."""
+        super().__init__()
+        self._entry = entry
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Show the count and what to do; clear on submit."""
+        runtime = async_get_runtime(self.hass, self._entry)
+        if user_input is not None:
+            await runtime.quarantine.async_clear()
+            return self.async_create_entry(data={})
+        await runtime.quarantine.async_load()
+        return self.async_show_form(
+            step_id="confirm",
+            description_placeholders={
+                "title": self._entry.title,
+                "count": str(runtime.quarantine.count),
+                "last": runtime.quarantine.last or "-",
+            },
+        )
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
 ) -> RepairsFlow:
-    """The fix flow of a fixable issue (only the invalid-number one is)."""
+    """The fix flow of a fixable issue (a refused number, unknown posts)."""
     entry_id = str((data or {})["entry_id"])
     entry: ActioConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
     if entry is None:
         msg = f"Unknown entry {entry_id}"
         raise ValueError(msg)
+    if issue_id.startswith(ISSUE_UNRECOGNISED_POSTS):
+        return ClearUnrecognisedPostsFlow(entry)
     return InvalidSenderRepairFlow(entry)

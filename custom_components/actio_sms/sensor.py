@@ -82,7 +82,13 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         entity_registry_enabled_default=False,
         change=Change.DELIVERY,
         device_class=SensorDeviceClass.ENUM,
-        options=[DeliveryStatus.DELIVERED, DeliveryStatus.ERROR],
+        options=[
+            DeliveryStatus.DELIVERED,
+            DeliveryStatus.FAILED,
+            DeliveryStatus.EXPIRED,
+            DeliveryStatus.BOUNCED,
+            DeliveryStatus.UNCONFIRMED,
+        ],
         value_fn=lambda rt: _last(rt.store, "last_delivery").get("status"),
         attributes_fn=lambda log: {
             key: _last(log, "last_delivery").get(key)

@@ -24,12 +24,14 @@ from .const import (
     ATTR_MESSAGE,
     ATTR_NUMBER,
     ATTR_RECIPIENTS,
+    ATTR_SEND_AT,
+    ATTR_SENDER,
     DOMAIN,
     SERVICE_GET_MESSAGES,
     SERVICE_SEND_MESSAGE,
 )
 from .data import ActioConfigEntry, ActioRuntime
-from .outbox import async_send
+from .outbox import async_send, message_of, send_options
 from .phone import InvalidNumberError, normalize_number
 
 SEND_SCHEMA = vol.Schema(
@@ -39,6 +41,8 @@ SEND_SCHEMA = vol.Schema(
             cv.ensure_list, [cv.string], vol.Length(min=1)
         ),
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_SENDER): cv.string,
+        vol.Optional(ATTR_SEND_AT): cv.string,
     }
 )
 GET_SCHEMA = vol.Schema(
@@ -93,14 +97,14 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     runtime = async_runtime_for_action(
         call.hass, entry_id=call.data.get(ATTR_CONFIG_ENTRY_ID)
     )
+    options = send_options(
+        runtime, call.data.get(ATTR_SENDER), call.data.get(ATTR_SEND_AT)
+    )
     result = await async_send(
-        runtime, call.data[ATTR_RECIPIENTS], call.data[ATTR_MESSAGE]
+        runtime, call.data[ATTR_RECIPIENTS], call.data[ATTR_MESSAGE], options=options
     )
     return {
-        "messages": [
-            {"recipient": o.recipient, "message_id": o.message_id, "parts": o.parts}
-            for o in result.sent
-        ],
+        "messages": [message_of(o) for o in result.sent],
         "skipped": [
             {"recipient": s.recipient, "reason": s.reason} for s in result.skipped
         ],

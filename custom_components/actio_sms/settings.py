@@ -37,6 +37,7 @@ from .const import (
     DEFAULT_HISTORY_DAYS,
     DEFAULT_HISTORY_SIZE,
     DEFAULT_MAX_PARTS,
+    MAX_PARTS,
     SUBENTRY_RECIPIENT,
 )
 from .phone import Encoding, normalize_numbers, recipient_label
@@ -135,7 +136,10 @@ class ActioSettings:
             duplicate_window=max(
                 0.0, float(options.get(CONF_DUPLICATE_WINDOW, DEFAULT_DUPLICATE_WINDOW))
             ),
-            max_parts=max(1, int(options.get(CONF_MAX_PARTS, DEFAULT_MAX_PARTS))),
+            max_parts=min(
+                MAX_PARTS,
+                max(1, int(options.get(CONF_MAX_PARTS, DEFAULT_MAX_PARTS))),
+            ),
             price_per_part=(
                 None
                 if (price := options.get(CONF_PRICE_PER_PART)) in (None, "")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 import os
 from pathlib import Path
@@ -33,6 +33,8 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import json_loads
 
 from .actio import (
+    LEGACY_STATUSES,
+    REPORTED_STATUSES,
     DeliveryReport,
     DeliveryStatus,
     InboundMessage,
@@ -44,11 +46,52 @@ from .const import DOMAIN, LOGGER
 
 @dataclass(frozen=True, slots=True)
 class SendOutcome:
-    """One recipient ACTIO accepted, with the id it gave."""
+    """One recipient of a send ACTIO accepted, or whose answer was lost."""
 
     recipient: str
     message_id: str | None
     parts: int
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    """``pending`` (accepted) or ``unconfirmed`` (the answer was lost)."""
+    idempotency_key: str | None = None
+    scheduled_at: str | None = None
+    sender: str | None = None
+    """A sender name or number other than the entry's, when one was asked for."""
+
+    def as_journal(self) -> dict[str, Any]:
+        """The outcome as a journal line holds it (only what is set)."""
+        line: dict[str, Any] = {
+            "recipient": self.recipient,
+            "message_id": self.message_id,
+            "parts": self.parts,
+            "status": str(self.status),
+        }
+        for key in ("idempotency_key", "scheduled_at", "sender"):
+            if (value := getattr(self, key)) is not None:
+                line[key] = value
+        return line
+
+    @classmethod
+    def from_journal(cls, line: Any) -> SendOutcome:
+        """Read an outcome back (also the [recipient, id, parts] of 0.2)."""
+        if isinstance(line, list):
+            recipient, message_id, parts = line
+            return cls(str(recipient), message_id and str(message_id), int(parts))
+        return cls(
+            str(line["recipient"]),
+            line.get("message_id") and str(line["message_id"]),
+            int(line["parts"]),
+            read_status(line.get("status", DeliveryStatus.PENDING)),
+            line.get("idempotency_key"),
+            line.get("scheduled_at"),
+            line.get("sender"),
+        )
+
+
+def read_status(value: Any) -> DeliveryStatus:
+    """A stored status, also one an earlier version wrote (``error``)."""
+    text = str(value)
+    return LEGACY_STATUSES.get(text) or DeliveryStatus(text)
 
 
 # The history's records, as stored and as returned by actio_sms.get_messages.
@@ -66,7 +109,7 @@ ReceivedRecord = TypedDict(
 
 
 class SentRecord(TypedDict):
-    """One SMS ACTIO accepted, and where its delivery stands."""
+    """One SMS sent (or perhaps sent), and where its delivery stands."""
 
     direction: Literal["sent"]
     message_id: str | None
@@ -76,6 +119,12 @@ class SentRecord(TypedDict):
     sent_at: str
     status: DeliveryStatus
     status_at: str | None
+    reason: NotRequired[str]
+    operator: NotRequired[str]
+    segments: NotRequired[int]
+    idempotency_key: NotRequired[str]
+    scheduled_at: NotRequired[str]
+    sender: NotRequired[str]
 
 
 type Record = ReceivedRecord | SentRecord
@@ -96,6 +145,9 @@ class LoggedReport(TypedDict):
     message_id: str
     status: ReportedStatus
     status_at: str
+    reason: NotRequired[str]
+    operator: NotRequired[str]
+    segments: NotRequired[int]
     recipient: NotRequired[str]
     body: NotRequired[str]
     sent_at: NotRequired[str]
@@ -273,10 +325,9 @@ SAVE_DELAY: Final = 10.0
 """Seconds between snapshots; the journal keeps what came in between."""
 UNKNOWN_REPORTS_KEPT: Final = 1000
 COUNTERS: Final = ("received", "sent", "delivered", "failed")
-_REPORTED: Final[dict[str, ReportedStatus]] = {
-    DeliveryStatus.DELIVERED: DeliveryStatus.DELIVERED,
-    DeliveryStatus.ERROR: DeliveryStatus.ERROR,
-}
+UNCONFIRMED_MATCH_WINDOW: Final = 500
+"""Newest records searched for an unconfirmed SMS a report's number names."""
+REPORT_DETAILS: Final = ("reason", "operator", "segments")
 
 
 class Usage(TypedDict):
@@ -300,6 +351,8 @@ class StoredLog(TypedDict):
     last_sent: LastSent | None
     last_delivery: LoggedReport | None
     records: list[Record]
+    inflight: NotRequired[list[dict[str, Any]]]
+    """Sends whose outcome was not known yet when the snapshot was taken."""
     usage: NotRequired[Usage]
     seq: NotRequired[int]
     """The last journal line this snapshot holds."""
@@ -328,6 +381,8 @@ class MessageStore:
         self.records: deque[Record] = deque()
         self._by_id: dict[str, SentRecord] = {}
         self._unknown_reports: dict[str, DeliveryStatus] = {}
+        self._inflight: dict[str, dict[str, Any]] = {}
+        """Sends announced before their requests went out, by batch id."""
         self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
         self.last_received: ReceivedRecord | None = None
         self.last_sent: LastSent | None = None
@@ -350,7 +405,14 @@ class MessageStore:
             self.last_sent = data.get("last_sent")
             self.last_delivery = data.get("last_delivery")
             for record in data.get("records", []):
+                if record["direction"] == "sent":
+                    record["status"] = read_status(record.get("status", "pending"))
                 self._append(record)
+            if (last := self.last_delivery) is not None:
+                last["status"] = read_status(last["status"])  # type: ignore[typeddict-item]
+            self._inflight = {
+                str(intent["batch"]): intent for intent in data.get("inflight", [])
+            }
             stored: Mapping[str, Any] = data.get("usage") or {}
             self.usage = {
                 "day": str(stored.get("day", "")),
@@ -371,6 +433,19 @@ class MessageStore:
         if replayed:
             LOGGER.info("Recovered %s message log change(s) from the journal", replayed)
             self._schedule_save()
+        for batch, intent in list(self._inflight.items()):
+            # Stopped while a send was under way: it may have gone out.
+            self.resolve_intent(
+                batch,
+                [
+                    replace(
+                        SendOutcome.from_journal(line),
+                        message_id=None,
+                        status=DeliveryStatus.UNCONFIRMED,
+                    )
+                    for line in intent["outcomes"]
+                ],
+            )
         self._prune()
         self.loaded = True
 
@@ -379,17 +454,24 @@ class MessageStore:
             case "received":
                 self._add_received(entry["record"])
             case "delivery":
+                status = read_status(entry["status"])
+                if status not in REPORTED_STATUSES:
+                    raise ValueError(status)
                 self._apply_delivery(
-                    str(entry["message_id"]),
-                    _REPORTED[entry["status"]],
+                    DeliveryReport(
+                        str(entry["message_id"]),
+                        status,  # type: ignore[arg-type]
+                        **{k: entry[k] for k in REPORT_DETAILS if k in entry},
+                    ),
                     str(entry["at"]),
                 )
+            case "intent":
+                self._inflight[str(entry["batch"])] = entry
             case "sent":
+                if batch := entry.get("batch"):
+                    self._inflight.pop(str(batch), None)
                 self._add_sent(
-                    [
-                        SendOutcome(str(r), str(i), int(n))
-                        for r, i, n in entry["outcomes"]
-                    ],
+                    [SendOutcome.from_journal(o) for o in entry["outcomes"]],
                     str(entry["body"]),
                     str(entry["sent_at"]),
                 )
@@ -447,32 +529,84 @@ class MessageStore:
         self._schedule_save()
 
     @callback
-    def add_sent(self, outcomes: list[SendOutcome], body: str, sent_at: str) -> None:
-        """Log the SMS ACTIO accepted (one record per recipient)."""
+    def add_intent(
+        self, batch: str, outcomes: list[SendOutcome], body: str, sent_at: str
+    ) -> asyncio.Future[None]:
+        """Note a send before its requests go out (each with its key).
+
+        Should Home Assistant stop before the outcome is known, the send is
+        read back as unconfirmed: it may have gone out, and it costs as if.
+        """
+        intent = {
+            "op": "intent",
+            "batch": batch,
+            "outcomes": [o.as_journal() for o in outcomes],
+            "body": body,
+            "sent_at": sent_at,
+        }
+        self._inflight[batch] = intent
+        self.written = self._journal.append(intent)
+        return self.written
+
+    @callback
+    def resolve_intent(self, batch: str, outcomes: list[SendOutcome]) -> None:
+        """The send is over: keep ``outcomes`` (accepted or unconfirmed).
+
+        Recipients the intent named and ``outcomes`` does not were refused.
+        """
+        if (intent := self._inflight.pop(batch, None)) is None:
+            return
+        body, sent_at = str(intent["body"]), str(intent["sent_at"])
         self._add_sent(outcomes, body, sent_at)
         self.written = self._journal.append(
             {
                 "op": "sent",
-                "outcomes": [[o.recipient, o.message_id, o.parts] for o in outcomes],
+                "batch": batch,
+                "outcomes": [o.as_journal() for o in outcomes],
+                "body": body,
+                "sent_at": sent_at,
+            }
+        )
+
+    @callback
+    def add_sent(self, outcomes: list[SendOutcome], body: str, sent_at: str) -> None:
+        """Log SMS sent without an intent (one record per recipient)."""
+        self._add_sent(outcomes, body, sent_at)
+        self.written = self._journal.append(
+            {
+                "op": "sent",
+                "outcomes": [o.as_journal() for o in outcomes],
                 "body": body,
                 "sent_at": sent_at,
             }
         )
 
     def _add_sent(self, outcomes: list[SendOutcome], body: str, sent_at: str) -> None:
+        if not outcomes:
+            self._schedule_save()
+            return
         for outcome in outcomes:
-            self._append(
-                {
-                    "direction": "sent",
-                    "message_id": outcome.message_id,
-                    "recipient": outcome.recipient,
-                    "body": body,
-                    "parts": outcome.parts,
-                    "sent_at": sent_at,
-                    "status": DeliveryStatus.PENDING,
-                    "status_at": None,
-                }
-            )
+            record: SentRecord = {
+                "direction": "sent",
+                "message_id": outcome.message_id,
+                "recipient": outcome.recipient,
+                "body": body,
+                "parts": outcome.parts,
+                "sent_at": sent_at,
+                "status": outcome.status,
+                "status_at": None,
+            }
+            if outcome.idempotency_key is not None:
+                record["idempotency_key"] = outcome.idempotency_key
+            if outcome.scheduled_at is not None:
+                record["scheduled_at"] = outcome.scheduled_at
+            if outcome.sender is not None:
+                record["sender"] = outcome.sender
+            self._append(record)
+            if outcome.message_id and (
+                parked := self._unknown_reports.pop(outcome.message_id, None)
+            ):
+                record["status"] = parked
         self.counters["sent"] += len(outcomes)
         self._count_parts(sum(o.parts for o in outcomes), sent_at)
         self.last_sent = {
@@ -512,46 +646,81 @@ class MessageStore:
         again, or anything after delivered, which is final, so the counters,
         totals for long-term statistics, never go down.
         """
+        if report.message_id not in self._by_id and report.recipient:
+            self._adopt_unconfirmed(report.message_id, report.recipient)
         if self._status_of(report.message_id) in (
             report.status,
             DeliveryStatus.DELIVERED,
         ):
             return None
         at = utc_now_iso()
-        logged = self._apply_delivery(report.message_id, report.status, at)
-        self.written = self._journal.append(
-            {
-                "op": "delivery",
-                "message_id": report.message_id,
-                "status": str(report.status),
-                "at": at,
-            }
-        )
+        logged = self._apply_delivery(report, at)
+        line: dict[str, Any] = {
+            "op": "delivery",
+            "message_id": report.message_id,
+            "status": str(report.status),
+            "at": at,
+        }
+        if report.recipient:
+            line["recipient"] = report.recipient
+        for key in REPORT_DETAILS:
+            if (value := getattr(report, key)) is not None:
+                line[key] = value
+        self.written = self._journal.append(line)
         return logged
+
+    def _adopt_unconfirmed(self, message_id: str, recipient: str) -> None:
+        """A report for an id never learnt: the newest unconfirmed SMS to its number.
+
+        A send whose answer was lost has no id; the live API's reports name
+        the number, which is enough to tell the person what became of it.
+        """
+        for index, record in enumerate(reversed(self.records)):
+            if index >= UNCONFIRMED_MATCH_WINDOW:
+                return
+            if (
+                record["direction"] == "sent"
+                and record["message_id"] is None
+                and record["status"] is DeliveryStatus.UNCONFIRMED
+                and record["recipient"] == recipient
+            ):
+                record["message_id"] = message_id
+                self._by_id[message_id] = record
+                return
 
     def _status_of(self, message_id: str) -> DeliveryStatus | None:
         if (sent := self._by_id.get(message_id)) is not None:
             return sent["status"]
         return self._unknown_reports.get(message_id)
 
-    def _apply_delivery(
-        self, message_id: str, status: ReportedStatus, at: str
-    ) -> LoggedReport:
+    def _apply_delivery(self, report: DeliveryReport, at: str) -> LoggedReport:
+        message_id, status = report.message_id, report.status
+        if report.recipient and message_id not in self._by_id:
+            self._adopt_unconfirmed(message_id, report.recipient)
         previous = self._status_of(message_id)
+        details = {
+            key: value
+            for key in REPORT_DETAILS
+            if (value := getattr(report, key)) is not None
+        }
         if (sent := self._by_id.get(message_id)) is not None:
             sent["status"] = status
             sent["status_at"] = at
+            sent.update(details)  # type: ignore[typeddict-item]
         else:
             self._unknown_reports[message_id] = status
             if len(self._unknown_reports) > UNKNOWN_REPORTS_KEPT:
                 del self._unknown_reports[next(iter(self._unknown_reports))]
-        if previous != status:
-            # An error, then a delivery (a retry that worked) counts in both.
-            self.counters[_counter(status)] += 1
+        if (counter := _counter(status)) and (
+            previous is None or _counter(previous) != counter
+        ):
+            # A failure, then a delivery (a retry that worked) counts in both.
+            self.counters[counter] += 1
         logged: LoggedReport = {
             "message_id": message_id,
             "status": status,
             "status_at": at,
+            **details,  # type: ignore[typeddict-item]
         }
         if sent is not None:
             logged["recipient"] = sent["recipient"]
@@ -599,6 +768,7 @@ class MessageStore:
             "last_sent": self.last_sent,
             "last_delivery": self.last_delivery,
             "records": list(self.records),
+            "inflight": list(self._inflight.values()),
             "usage": self.usage,
             "seq": self._journal.seq,
         }
@@ -628,5 +798,8 @@ def _numbers(record: Record) -> tuple[str, ...]:
     return (record["from"], record["to"])
 
 
-def _counter(status: DeliveryStatus) -> str:
-    return "delivered" if status == DeliveryStatus.DELIVERED else "failed"
+def _counter(status: DeliveryStatus) -> str | None:
+    """Which counter a reported status adds to (pending and unconfirmed: none)."""
+    if status is DeliveryStatus.DELIVERED:
+        return "delivered"
+    return "failed" if status in REPORTED_STATUSES else None

@@ -2,7 +2,7 @@
 
 Method, size, peer and body are checked here; ``actio.parse_inbound`` reads
 the body, ``inbox.async_accept`` keeps it. The answer is 200 only once the
-record is on disk, 400/403/410/413 for what is refused, 503 when it could not
+record is on disk, 400/403/410/413/422 for what is refused (422: a JSON object no dialect knows, kept aside), 503 when it could not
 be stored; never 500.
 """
 
@@ -22,10 +22,10 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 
-from .actio import parse_inbound
+from .actio import UnrecognisedPayloadError, parse_inbound
 from .const import DOMAIN, LOGGER, MAX_WEBHOOK_BYTES
 from .data import DATA_ACTIO, async_get_runtime
-from .inbox import async_accept
+from .inbox import async_accept, async_keep_aside
 from .store import StoreWriteError
 
 _OK_BODY: Final = b'{"status":"ok"}'
@@ -40,14 +40,19 @@ def _error(status: HTTPStatus, message: str) -> web.Response:
 
 
 async def _read_limited(request: web.Request) -> bytes | None:
-    """Read the body, or None once it exceeds the limit (not reading on)."""
-    length = request.content_length
-    if length is not None:
-        return None if length > MAX_WEBHOOK_BYTES else await request.read()
-    # Chunked: read no more than one byte past the limit.
+    """Read the body, or None once it exceeds the limit (not reading on).
+
+    Home Assistant Cloud's cloudhooks hand over a ``MockRequest``: no
+    ``content_length``, no ``read()``, and a new reader at every ``content``.
+    """
+    length = getattr(request, "content_length", None)
+    if length is not None and length > MAX_WEBHOOK_BYTES:
+        return None
+    # Read no more than one byte past the limit (chunked, or a cloudhook).
+    content = request.content
     chunks: list[bytes] = []
     size = 0
-    while chunk := await request.content.read(MAX_WEBHOOK_BYTES + 1 - size):
+    while chunk := await content.read(MAX_WEBHOOK_BYTES + 1 - size):
         chunks.append(chunk)
         size += len(chunk)
         if size > MAX_WEBHOOK_BYTES:
@@ -79,6 +84,9 @@ async def async_handle_webhook(
         return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload too large")
     try:
         record = parse_inbound(raw)
+    except UnrecognisedPayloadError as err:
+        await async_keep_aside(runtime, raw, err.data)
+        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "unrecognised payload")
     except ValueError as err:
         LOGGER.warning("Refused an invalid webhook payload: %s", type(err).__name__)
         LOGGER.debug("Invalid webhook payload: %s", err)

@@ -688,6 +688,11 @@ class Simulator:
         if not request.path.startswith("/api/"):
             return await handler(request)
         st = self.state
+        # The key of every request, faulted ones too (the body is cached).
+        with contextlib.suppress(ValueError, UnicodeDecodeError, AttributeError):
+            request["idempotency_key"] = json.loads(await request.read()).get(
+                "idempotency_key"
+            )
         st.inflight += 1
         st.max_inflight = max(st.max_inflight, st.inflight)
         started = time.monotonic()
@@ -710,6 +715,7 @@ class Simulator:
                     "path": request.path,
                     "status": status,
                     "to": request.get("to"),
+                    "idempotency_key": request.get("idempotency_key"),
                     "ms": round((time.monotonic() - started) * 1000, 1),
                 }
             )

@@ -9,12 +9,15 @@ from .client import (
     DEFAULT_TIMEOUT,
     MAX_MULTI_RECIPIENTS,
     ActioClient,
+    new_idempotency_key,
     parse_retry_after,
 )
 from .errors import (
+    ActioAnswerLostError,
     ActioAuthError,
     ActioConnectionError,
     ActioError,
+    ActioNoFundsError,
     ActioNotFoundError,
     ActioRateLimitError,
     ActioResponseError,
@@ -22,8 +25,17 @@ from .errors import (
     ActioValidationError,
     format_field_errors,
 )
-from .inbound import InboundRecord, InvalidPayloadError, loads_tolerant, parse_inbound
+from .inbound import (
+    InboundRecord,
+    InvalidPayloadError,
+    UnrecognisedPayloadError,
+    loads_tolerant,
+    parse_inbound,
+    shape_of,
+)
 from .models import (
+    LEGACY_STATUSES,
+    REPORTED_STATUSES,
     ApiMode,
     DeliveryReport,
     DeliveryStatus,
@@ -38,11 +50,15 @@ from .models import (
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "LEGACY_STATUSES",
     "MAX_MULTI_RECIPIENTS",
+    "REPORTED_STATUSES",
+    "ActioAnswerLostError",
     "ActioAuthError",
     "ActioClient",
     "ActioConnectionError",
     "ActioError",
+    "ActioNoFundsError",
     "ActioNotFoundError",
     "ActioRateLimitError",
     "ActioResponseError",
@@ -56,11 +72,14 @@ __all__ = [
     "InvalidPayloadError",
     "ReportedStatus",
     "SentMessage",
+    "UnrecognisedPayloadError",
     "format_field_errors",
     "is_digits",
     "loads_tolerant",
+    "new_idempotency_key",
     "parse_inbound",
     "parse_message_id",
     "parse_retry_after",
+    "shape_of",
     "utc_now_iso",
 ]

@@ -38,13 +38,30 @@ class ActioRateLimitError(ActioError):
         super().__init__(f"Rate limited (retry after {retry_after} s)")
 
 
-class ActioServerError(ActioError):
-    """ACTIO answered with a 5xx status."""
+class ActioNoFundsError(ActioError):
+    """The account has no funds left (402): nothing was sent, nothing to retry."""
 
-    def __init__(self, status: int) -> None:
+
+class ActioAnswerLostError(ActioError):
+    """The request may have reached ACTIO but no answer came (timeout, reset, 5xx).
+
+    The SMS may have gone out: it is unconfirmed, not "not sent". Retrying
+    with the same ``idempotency_key`` cannot send it twice.
+    """
+
+    def __init__(self, message: str, idempotency_key: str | None) -> None:
+        """Store the key the request was sent with."""
+        self.idempotency_key = idempotency_key
+        super().__init__(message)
+
+
+class ActioServerError(ActioAnswerLostError):
+    """ACTIO answered with a 5xx status: the request may still have gone through."""
+
+    def __init__(self, status: int, idempotency_key: str | None = None) -> None:
         """Store the status."""
         self.status = status
-        super().__init__(f"ACTIO server error {status}")
+        super().__init__(f"ACTIO server error {status}", idempotency_key)
 
 
 class ActioResponseError(ActioError):

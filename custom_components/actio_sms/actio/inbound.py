@@ -2,6 +2,12 @@
 
 - v1.0 (the SMS API): ``{"type": "MESSAGE", "from", "to", "body"}`` and
   ``{"type": "NOTIFICATION", "message_id", "status": "DELIVERED"|"ERROR"}``.
+- live (ACTIO's current documentation): status webhooks
+  ``{"event": "sms.delivered"|"sms.failed"|"sms.expired"|"sms.bounced",
+  "message_id", "to", "reason", "operator", "segments", ...}``. Its inbound
+  SMS format is not documented: ``{"event": "sms.received", "from", "to",
+  "body"|"text"}`` is read as the most likely one; anything else is
+  ``UnrecognisedPayloadError``, for the caller to keep aside.
 - 3CX API: Telnyx-style envelopes ``{"data": {"event_type", "payload"}}``.
 
 Validated by hand: this is the hot path of every inbound SMS, and cheaper
@@ -33,14 +39,22 @@ MAX_SENDER_LENGTH: Final = 64
 # The spec's own examples are typeset with typographic quotes; accept them.
 _QUOTES: Final = str.maketrans(dict.fromkeys("\u201e\u201d\u201c\u201a\u2019", '"'))
 
+MAX_REASON_LENGTH: Final = 200
 V1_STATUS: Final[dict[str, ReportedStatus]] = {
     "DELIVERED": DeliveryStatus.DELIVERED,
-    "ERROR": DeliveryStatus.ERROR,
+    "ERROR": DeliveryStatus.FAILED,
 }
+LIVE_STATUS: Final[dict[str, ReportedStatus]] = {
+    "sms.delivered": DeliveryStatus.DELIVERED,
+    "sms.failed": DeliveryStatus.FAILED,
+    "sms.expired": DeliveryStatus.EXPIRED,
+    "sms.bounced": DeliveryStatus.BOUNCED,
+}
+LIVE_INBOUND_EVENTS: Final = ("sms.received", "sms.inbound")
 TCX_STATUS: Final[dict[str, ReportedStatus]] = {
     "delivered": DeliveryStatus.DELIVERED,
-    "sending_failed": DeliveryStatus.ERROR,
-    "delivery_failed": DeliveryStatus.ERROR,
+    "sending_failed": DeliveryStatus.FAILED,
+    "delivery_failed": DeliveryStatus.FAILED,
 }
 TCX_DELIVERY_EVENTS: Final = ("message.finalized", "message.sent")
 
@@ -49,6 +63,15 @@ type InboundRecord = InboundMessage | DeliveryReport
 
 class InvalidPayloadError(ValueError):
     """The payload is not one ACTIO (or 3CX's provider) sends."""
+
+
+class UnrecognisedPayloadError(InvalidPayloadError):
+    """A JSON object in a shape no dialect has: perhaps one ACTIO never documented."""
+
+    def __init__(self, message: str, data: dict[str, Any]) -> None:
+        """Keep the decoded object, so the caller can set it aside."""
+        self.data = data
+        super().__init__(message)
 
 
 def loads_tolerant(raw: str | bytes) -> Any:
@@ -103,14 +126,64 @@ def parse_payload(data: Any) -> InboundRecord:
             if (status := V1_STATUS.get(_upper(data.get("status"), "status"))) is None:
                 raise InvalidPayloadError("expected DELIVERED or ERROR")
             return DeliveryReport(message_id, status)
-        raise InvalidPayloadError("unknown type")
+        raise UnrecognisedPayloadError("unknown type", data)
+    if "event" in data:
+        return _parse_live(data)
     envelope = data.get("data")
     if isinstance(envelope, dict) and isinstance(envelope.get("payload"), dict):
-        return _parse_3cx(envelope.get("event_type"), envelope["payload"])
-    raise InvalidPayloadError("unknown format")
+        return _parse_3cx(envelope.get("event_type"), envelope["payload"], data)
+    raise UnrecognisedPayloadError("unknown format", data)
 
 
-def _parse_3cx(event_type: Any, payload: dict[str, Any]) -> InboundRecord:
+def _parse_live(data: dict[str, Any]) -> InboundRecord:
+    event = _text(data["event"], "event").strip().lower()
+    if (status := LIVE_STATUS.get(event)) is not None:
+        recipient = data.get("to")
+        segments = data.get("segments")
+        return DeliveryReport(
+            _message_id(data.get("message_id")),
+            status,
+            reason=_optional_text(data.get("reason"), "reason"),
+            operator=_optional_text(data.get("operator"), "operator"),
+            segments=(
+                segments
+                if isinstance(segments, int)
+                and not isinstance(segments, bool)
+                and 0 < segments < 1000
+                else None
+            ),
+            recipient=_optional_number(recipient),
+        )
+    if event in LIVE_INBOUND_EVENTS:
+        body = data.get("body", data.get("text"))
+        return InboundMessage(
+            _sender(data.get("from")),
+            _number(data.get("to"), "to"),
+            _text(body, "body"),
+            utc_now_iso(),
+        )
+    raise UnrecognisedPayloadError("unknown event", data)
+
+
+def _optional_number(value: Any) -> str | None:
+    """A number the report adds; an unusable one is dropped, not the report."""
+    try:
+        return _number(value, "to")
+    except InvalidPayloadError:
+        return None
+
+
+def _optional_text(value: Any, key: str) -> str | None:
+    """A short free text ACTIO may add (a reason, an operator), or None."""
+    if value is None:
+        return None
+    text = " ".join(_text(value, key).split())
+    return text[:MAX_REASON_LENGTH] or None
+
+
+def _parse_3cx(
+    event_type: Any, payload: dict[str, Any], data: dict[str, Any]
+) -> InboundRecord:
     if event_type == "message.received":
         sender = payload.get("from")
         if not isinstance(sender, dict):
@@ -136,7 +209,7 @@ def _parse_3cx(event_type: Any, payload: dict[str, Any]) -> InboundRecord:
         if None in statuses or not (first := statuses[0]):
             raise InvalidPayloadError("unknown delivery status")
         return DeliveryReport(message_id, first)
-    raise InvalidPayloadError("unknown event_type")
+    raise UnrecognisedPayloadError("unknown event_type", data)
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:
@@ -204,3 +277,34 @@ def _utc_iso(value: Any) -> str:
             if parsed.tzinfo is not None:
                 return parsed.astimezone(UTC).isoformat(timespec="milliseconds")
     return utc_now_iso()
+
+
+def shape_of(data: Any, prefix: str = "", depth: int = 0) -> list[str]:
+    """The key paths and value types of a JSON value, without any value.
+
+    ``{"a": {"b": "x"}, "c": [1]}`` → ``["a.b: str", "c[]: int"]``; what a
+    person can report about a post nobody understood without sharing its text.
+    """
+    if depth > 8:
+        return [f"{prefix or '.'}: ..."]
+    if isinstance(data, dict):
+        if not data:
+            return [f"{prefix or '.'}: object"]
+        return [
+            line
+            for key in sorted(data, key=str)[:50]
+            for line in shape_of(
+                data[key], f"{prefix}.{key}" if prefix else str(key), depth + 1
+            )
+        ]
+    if isinstance(data, list):
+        kinds = sorted(
+            {
+                line
+                for item in data[:20]
+                for line in shape_of(item, f"{prefix}[]", depth + 1)
+            }
+        )
+        return kinds or [f"{prefix}[]: empty"]
+    kind = {bool: "bool", int: "int", float: "float", str: "str", type(None): "null"}
+    return [f"{prefix or '.'}: {kind.get(type(data), 'other')}"]

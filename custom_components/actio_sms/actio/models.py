@@ -19,14 +19,40 @@ class ApiMode(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    """Where a sent SMS stands; values appear in events and the history."""
+    """Where a sent SMS stands; one vocabulary for every dialect.
+
+    v1.0's ``ERROR``, the live API's ``sms.failed`` and 3CX's failures are
+    all ``failed``.
+    """
 
     PENDING = "pending"
+    """Sent, no report yet."""
+    UNCONFIRMED = "unconfirmed"
+    """The answer was lost: it may have gone out (and costs as if it had)."""
     DELIVERED = "delivered"
-    ERROR = "error"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    """Not delivered within ACTIO's validity period (48 hours)."""
+    BOUNCED = "bounced"
+    """Refused by the network or the number."""
 
 
-type ReportedStatus = Literal[DeliveryStatus.DELIVERED, DeliveryStatus.ERROR]
+type ReportedStatus = Literal[
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.EXPIRED,
+    DeliveryStatus.BOUNCED,
+]
+REPORTED_STATUSES: Final[frozenset[DeliveryStatus]] = frozenset(
+    {
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.EXPIRED,
+        DeliveryStatus.BOUNCED,
+    }
+)
+LEGACY_STATUSES: Final[dict[str, DeliveryStatus]] = {"error": DeliveryStatus.FAILED}
+"""Statuses stored by earlier versions, read as today's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +75,16 @@ class InboundMessage:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
-    """A delivery report for a message id."""
+    """A delivery report for a message id, with what ACTIO said of it."""
 
     message_id: str
     status: ReportedStatus
+    reason: str | None = None
+    """Why it failed, in ACTIO's words (live API)."""
+    operator: str | None = None
+    segments: int | None = None
+    recipient: str | None = None
+    """The number, when the report names it (live API)."""
 
 
 def is_digits(value: str) -> bool:
