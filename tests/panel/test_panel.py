@@ -521,8 +521,17 @@ async def test_live_messages_statuses_and_deletes_without_reload(
         await panel.push(
             {"kind": "message", "message": msg("m8", "received", MOM, "Hurry!", ago())}
         )
+        await panel.push(
+            {
+                "kind": "message",
+                "message": msg("a2", "received", "ALLEGRO", "Paczka odebrana", ago()),
+            }
+        )
         await panel.page.wait_for_timeout(100)
         assert [b["id"] for b in await panel.bubbles()].count("m8") == 1
+        assert (
+            await panel.loc('.conv[data-number="ALLEGRO"] .badge').inner_text() == "2"
+        )
 
         # A new number: the list is fetched again and shows it.
         new = msg("n1", "received", "48511222333", "Who is this?", ago())
@@ -541,9 +550,19 @@ async def test_live_messages_statuses_and_deletes_without_reload(
         await panel.push({"kind": "deleted", "number": BOB})
         await wait_js(panel, "!root.querySelector(`.conv[data-number='${arg}']`)", BOB)
 
+        # HA's connection drops and comes back: what was missed is fetched.
+        missed = msg("m11", "received", MOM, "Missed while offline", ago())
+        await panel.page.evaluate(
+            "m => window.harness.db.messages.e1[m.number].unshift(m)", missed
+        )
+        await panel.page.evaluate("window.fireConnection('ready')")
+        await wait_js(panel, "root.querySelector('.msg[data-id=\"m11\"]')")
+        assert (await panel.bubbles())[-1]["text"] == "Missed while offline"
+
         # Leaving the DOM unsubscribes; coming back subscribes again.
         await panel.page.evaluate("window.harness.panel.remove()")
         assert await panel.page.evaluate("window.harness.subscriptions.size") == 0
+        assert await panel.page.evaluate("window.harness.listeners.ready.size") == 0
         assert await panel.calls("unsubscribe")
         await panel.page.evaluate(
             "document.getElementById('panel-host').append(window.harness.panel)"

@@ -146,9 +146,12 @@ function parseDate(value) {
 const STRINGS = new Map();
 function loadStrings(lang) {
   if (!STRINGS.has(lang)) {
+    // Beside the module, with its query (the integration's cache-busting version).
+    const url = new URL(`./translations/${lang}.json`, import.meta.url);
+    url.search = new URL(import.meta.url).search;
     STRINGS.set(
       lang,
-      fetch(new URL(`./translations/${lang}.json`, import.meta.url))
+      fetch(url)
         .then((resp) => (resp.ok ? resp.json() : {}))
         .then((data) => (data && typeof data === "object" ? data : {}))
         .catch(() => ({})),
@@ -439,6 +442,7 @@ class ActioSmsPanel extends HTMLElement {
     this._convLoaded = false;
     this._search = "";
     this._threads = new Map();
+    this._seen = new Set();
     this._selected = null;
     this._view = "none"; // none | conversation | compose
     this._drafts = new Map();
@@ -447,6 +451,11 @@ class ActioSmsPanel extends HTMLElement {
     this._webhookUrl = null;
     this._resizeObserver = null;
     this._pushedRoute = null;
+    this._onReady = () => {
+      // HA's connection came back: its library subscribes again by itself,
+      // but what happened meanwhile was missed, so fetch it.
+      if (this.isConnected && this._entryId) this._refresh();
+    };
     this._onVisible = () => {
       // SMS that came in while the tab was hidden are read once it is shown.
       const conv = this._view === "conversation" && this._conversation(this._selected);
@@ -475,15 +484,18 @@ class ActioSmsPanel extends HTMLElement {
       if (this.isConnected) this._start();
       return;
     }
-    if (old.language !== hass.language) {
-      this._applyLanguage().then(() => this._renderAll());
-    } else if (localeKey !== this._localeKey) {
+    if (old.connection !== hass.connection && this.isConnected) {
+      this._watchConnection(old.connection);
+      this._resume();
+    }
+    let rerender = this._isAdmin(old) !== this._isAdmin(hass);
+    if (localeKey !== this._localeKey) {
       this._localeKey = localeKey;
       this._formatters.clear();
-      this._renderAll();
-    } else if (this._isAdmin(old) !== this._isAdmin(hass)) {
-      this._renderAll();
+      rerender = true;
     }
+    if (old.language !== hass.language) this._applyLanguage().then(() => this._renderAll());
+    else if (rerender) this._renderAll();
   }
 
   get hass() {
@@ -532,7 +544,10 @@ class ActioSmsPanel extends HTMLElement {
     document.addEventListener("visibilitychange", this._onVisible);
     if (!this._hass) return;
     if (!this._started) this._start();
-    else this._resume();
+    else {
+      this._watchConnection(null);
+      this._resume();
+    }
   }
 
   disconnectedCallback() {
@@ -540,6 +555,7 @@ class ActioSmsPanel extends HTMLElement {
     this._unsubscribe();
     if (this._resizeObserver) this._resizeObserver.disconnect();
     document.removeEventListener("visibilitychange", this._onVisible);
+    this._watchConnection(null, false);
     clearTimeout(this._searchTimer);
     clearTimeout(this._reloadTimer);
     clearTimeout(this._markTimer);
@@ -571,7 +587,8 @@ class ActioSmsPanel extends HTMLElement {
     if (params && typeof params.count === "number") {
       template = this._strings[`${key}_${this._plural.select(params.count)}`] ?? this._strings[`${key}_other`];
     }
-    template = template ?? this._strings[key] ?? key;
+    template = template ?? this._strings[key];
+    if (typeof template !== "string") template = key;
     if (!params) return template;
     return template.replace(/\{(\w+)\}/g, (match, name) => (name in params ? str(params[name]) : match));
   }
@@ -613,13 +630,13 @@ class ActioSmsPanel extends HTMLElement {
     }[kind];
     const timeZone = this._timeZone();
     const locale = kind === "key" ? "en-CA" : this._locale();
-    try {
-      fmt = new Intl.DateTimeFormat(locale, { ...options, timeZone });
-    } catch {
+    // A language tag or time zone this browser does not know: fall back step by step.
+    for (const [tag, opts] of [[locale, { ...options, timeZone }], ["en", { ...options, timeZone }], [locale, options], ["en", options]]) {
       try {
-        fmt = new Intl.DateTimeFormat(locale, options);
+        fmt = new Intl.DateTimeFormat(tag, opts);
+        break;
       } catch {
-        fmt = new Intl.DateTimeFormat("en", options);
+        fmt = null;
       }
     }
     this._formatters.set(kind, fmt);
@@ -712,6 +729,7 @@ class ActioSmsPanel extends HTMLElement {
   async _start() {
     if (this._started) return;
     this._started = true;
+    this._watchConnection(null);
     const gen = this._gen;
     await this._applyLanguage();
     if (gen !== this._gen && !this.isConnected) {
@@ -723,14 +741,33 @@ class ActioSmsPanel extends HTMLElement {
     await this._loadEntries();
   }
 
+  _watchConnection(previous, watch = true) {
+    const remove = (conn) => {
+      if (conn && typeof conn.removeEventListener === "function") conn.removeEventListener("ready", this._onReady);
+    };
+    remove(previous);
+    remove(this._watched);
+    this._watched = null;
+    const conn = this._hass && this._hass.connection;
+    if (watch && conn && typeof conn.addEventListener === "function") {
+      conn.addEventListener("ready", this._onReady);
+      this._watched = conn;
+    }
+  }
+
   _resume() {
-    // Back in the DOM: data may have changed while away; load again.
+    // Back in the DOM (or a new connection): subscribe again and load again.
     if (!this._entryId) {
       this._loadEntries();
       return;
     }
-    this._threads.clear();
     this._subscribe();
+    this._refresh();
+  }
+
+  _refresh() {
+    this._gen += 1;
+    this._threads.clear();
     this._loadConversations().then(() => {
       if (this._view === "conversation" && this._selected) this._open(this._selected, { focus: false, push: false });
     });
@@ -752,6 +789,7 @@ class ActioSmsPanel extends HTMLElement {
     }
     if (gen !== this._gen) return;
     this._entries = entries;
+    this._entriesLoaded = true;
     if (!entries.length) {
       this._entryId = null;
       this._renderAll();
@@ -812,7 +850,10 @@ class ActioSmsPanel extends HTMLElement {
     Promise.resolve(pending).then(
       (unsub) => {
         if (gen !== this._subGen) callUnsub(unsub);
-        else this._unsub = unsub;
+        else {
+          this._unsub = unsub;
+          if (this._bannerText) this._setBanner("");
+        }
       },
       (err) => {
         if (gen === this._subGen) this._setBanner(this._t("error", { message: errorText(err) }));
@@ -907,10 +948,13 @@ class ActioSmsPanel extends HTMLElement {
     const received = msg.direction !== "sent";
     const open = this._view === "conversation" && this._selected === number;
     const thread = this._threads.get(number);
-    if (thread) {
-      const added = this._addToThread(thread, msg);
-      if (added && open) this._appendRendered(msg, received);
-    }
+    const added = thread ? this._addToThread(thread, msg) : true;
+    // The same event again (a resubscription): counted once.
+    const key = `${number}\u0000${messageKey(msg)}`;
+    if (!added || this._seen.has(key)) return;
+    this._seen.add(key);
+    if (this._seen.size > 1000) this._seen.delete(this._seen.values().next().value);
+    if (open) this._appendRendered(msg, received);
     const conv = this._conversation(number);
     if (conv && !this._search.trim()) {
       const atMs = (parseDate(msg.at) || new Date()).getTime();
@@ -1205,7 +1249,6 @@ class ActioSmsPanel extends HTMLElement {
     }
     const message = this._els.textarea.value;
     const entryId = this._entryId;
-    const gen = this._gen;
     this._sending = true;
     this._setNotice(null);
     this._renderComposerState();
@@ -1218,20 +1261,23 @@ class ActioSmsPanel extends HTMLElement {
       );
     } catch (err) {
       this._sending = false;
-      if (gen !== this._gen) return;
+      if (entryId !== this._entryId) return;
       this._setNotice(errorText(err) || this._t("error", { message: "?" }), true);
       this._renderComposerState();
       return;
     }
     this._sending = false;
-    if (gen !== this._gen) return;
+    // A reconnect meanwhile does not matter; another entry does.
+    if (entryId !== this._entryId) return;
     const response = (result && result.response) || {};
     const sent = Array.isArray(response.messages) ? response.messages.filter((m) => m && typeof m === "object") : [];
     const skipped = Array.isArray(response.skipped) ? response.skipped.filter((s) => s && typeof s === "object") : [];
     const stillHere = compose ? this._view === "compose" : this._view === "conversation" && this._selected === number;
-    if (stillHere && (sent.length || !skipped.length)) {
-      this._els.textarea.value = "";
-      this._drafts.delete(compose ? NEW_DRAFT : number);
+    const draftKey = compose ? NEW_DRAFT : number;
+    if (sent.length || !skipped.length) {
+      if (stillHere) this._els.textarea.value = "";
+      // Switched away meanwhile: the saved draft is what went out.
+      if (stillHere || this._drafts.get(draftKey) === message) this._drafts.delete(draftKey);
     }
     if (skipped.length) {
       const s = skipped[0];
@@ -1602,7 +1648,8 @@ class ActioSmsPanel extends HTMLElement {
     if (!els) return;
     let status = "";
     if (this._entriesError) status = this._t("error_loading", { message: this._entriesError });
-    else if (!this._entries.length && this._started && !this._entryId) status = this._t("no_entries");
+    else if (this._entriesLoaded && !this._entries.length) status = this._t("no_entries");
+    else if (!this._entriesLoaded) status = this._t("loading");
     else if (this._convError) status = this._t("error_loading", { message: this._convError });
     else if (!this._convLoaded) status = this._t("loading");
     else if (!this._conversations.length) {
