@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import json
 import math
+import re
 from typing import Any
 
 import pytest
@@ -23,7 +25,7 @@ from custom_components.actio_sms.phone import (
     count_parts,
 )
 
-from .conftest import ARTIFACTS, PREFIX
+from .conftest import ARTIFACTS, FRONTEND, PREFIX
 
 pytestmark = [pytest.mark.e2e]
 
@@ -735,7 +737,8 @@ async def test_ctrl_enter_sends_once_and_errors_are_shown(
                  window.harness.serviceResponse = {messages: [],
                    skipped: [{recipient: '48600100200', reason: 'duplicate'}]}; }"""
         )
-        await panel.loc(".send").click()
+        # Cmd+Enter on a Mac.
+        await panel.loc("textarea").press("Meta+Enter")
         await expect_text(
             panel,
             ".notice[role=alert]",
@@ -1236,3 +1239,39 @@ async def test_missing_and_unknown_fields_never_break_it(
         assert await panel.loc(".conv").count() == 4
     finally:
         await panel.close()
+
+
+PLURAL = re.compile(r"_(zero|one|two|few|many|other)$")
+
+
+def test_translations_cover_the_module_in_both_languages() -> None:
+    """Every key the module asks for is in en and pl, with the same placeholders."""
+    source = (FRONTEND / "actio-sms-panel.js").read_text(encoding="utf-8")
+    used = {
+        key
+        for call in re.finditer(r"_t\((?P<args>[^{)]*)", source)
+        for key in re.findall(r'"([a-z][a-z0-9_]*)"', call["args"])
+    }
+    assert {"send", "parts", "status_delivered", "empty_body"} <= used
+    strings = {
+        lang: json.loads(
+            (FRONTEND / f"translations/{lang}.json").read_text(encoding="utf-8")
+        )
+        for lang in ("en", "pl")
+    }
+    for lang, table in strings.items():
+        assert all(isinstance(v, str) for v in table.values()), lang
+        bases = {PLURAL.sub("", key) for key in table}
+        assert used <= bases, (lang, sorted(used - bases))
+        assert bases <= used, (lang, "unused", sorted(bases - used))
+    # Polish plurals have their forms; placeholders agree with English.
+    for key in ("parts", "unread", "characters", "delete_body"):
+        assert {f"{key}_{form}" for form in ("one", "few", "many")} <= set(
+            strings["pl"]
+        )
+    placeholders = re.compile(r"\{(\w+)\}")
+    for key, text in strings["pl"].items():
+        english = strings["en"].get(key) or strings["en"][PLURAL.sub("_other", key)]
+        assert set(placeholders.findall(text)) == set(placeholders.findall(english)), (
+            key
+        )
