@@ -218,8 +218,14 @@ class Panel:
         await self.page.screenshot(path=str(ARTIFACTS / name))
 
     async def close(self) -> None:
+        # Whatever the test did, the panel's panes scroll, never the page.
+        overflow = await self.page.evaluate(
+            """() => { const d = document.scrollingElement;
+                 return [d.scrollWidth - innerWidth, d.scrollHeight - innerHeight]; }"""
+        )
         await self.page.context.close()
         assert not self.errors, self.errors
+        assert overflow == [0, 0], f"the page itself scrolls by {overflow}"
 
 
 async def open_panel(
@@ -873,6 +879,7 @@ async def test_thousand_messages_open_fast(browser: Any, panel_server: str) -> N
             }""",
             BIG,
         )
+        print(f"opening a 1,000-message conversation: {elapsed:.0f} ms")
         assert elapsed < 300, f"opening 1,000 messages took {elapsed:.0f} ms"
         # Paged: the newest 50, not all of them.
         assert len(await panel.bubbles()) == 50
@@ -895,6 +902,13 @@ async def test_scrolling_to_the_top_loads_older_and_keeps_the_position(
     try:
         await panel.loc(f'.conv[data-number="{BIG}"]').click()
         await wait_js(panel, "root.querySelectorAll('.msg').length === 50")
+        # The pane scrolls, not the page (HA gives the panel no height).
+        assert await panel.page.evaluate(
+            "document.scrollingElement.scrollHeight <= window.innerHeight"
+        )
+        assert await panel.js(
+            "const s = root.querySelector('.scroller'); return s.scrollHeight > 2 * s.clientHeight"
+        )
         # Opened at the bottom: the newest message is in view.
         assert await panel.js(
             "const s = root.querySelector('.scroller'); return s.scrollHeight - s.scrollTop - s.clientHeight < 5"

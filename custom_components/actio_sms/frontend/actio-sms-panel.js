@@ -163,9 +163,11 @@ function loadStrings(lang) {
 // ---------------------------------------------------------------- styles
 
 const STYLE = `
+/* HA's ha-panel-custom gives its child no height (it pads itself by the safe
+   areas, as for an embedded panel's 100vh iframe): take the viewport's. */
 :host {
   display: block;
-  height: 100%;
+  height: calc(100vh - var(--safe-area-inset-top, 0px) - var(--safe-area-inset-bottom, 0px));
   color-scheme: light;
   --sms-radius: var(--ha-card-border-radius, 12px);
   --sms-header-height: var(--header-height, 56px);
@@ -175,6 +177,9 @@ const STYLE = `
   color: var(--primary-text-color, #212121);
   background: var(--primary-background-color, #fafafa);
   -webkit-font-smoothing: antialiased;
+}
+@supports (height: 100dvh) {
+  :host { height: calc(100dvh - var(--safe-area-inset-top, 0px) - var(--safe-area-inset-bottom, 0px)); }
 }
 :host([dark]) { color-scheme: dark; }
 *, *::before, *::after { box-sizing: border-box; }
@@ -247,7 +252,7 @@ button, input, select, textarea { font: inherit; color: inherit; }
 .button:disabled { opacity: 0.5; cursor: default; }
 .list-status { padding: 8px 16px; color: var(--secondary-text-color, #727272); }
 .list-status:empty { display: none; }
-.conversations { list-style: none; margin: 0; padding: 0 0 8px; overflow-y: auto; flex: 1; min-height: 0; }
+.conversations { list-style: none; margin: 0; padding: 0 0 8px; overflow-y: auto; flex: 1; min-height: 0; position: relative; }
 .conversations:empty { display: none; }
 .empty-slot { flex: 1; min-height: 0; overflow-y: auto; display: flex; }
 .conv {
@@ -307,7 +312,8 @@ button, input, select, textarea { font: inherit; color: inherit; }
   border: 0; background: transparent; cursor: pointer; color: var(--primary-text-color, #212121); }
 .recipient:hover { background: rgba(var(--rgb-primary-text-color, 33, 33, 33), 0.05); }
 .recipient:focus-visible { outline-offset: -2px; }
-.scroller { flex: 1; min-height: 0; overflow-y: auto; display: flex; flex-direction: column;
+/* position: the screen-reader-only spans in the bubbles stay inside the scroll box. */
+.scroller { flex: 1; min-height: 0; overflow-y: auto; display: flex; flex-direction: column; position: relative;
   padding: 8px 16px 12px; overscroll-behavior: contain; }
 .thread { margin-top: auto; display: flex; flex-direction: column; }
 .older { align-self: center; margin: 4px 0 8px; }
@@ -1786,16 +1792,20 @@ class ActioSmsPanel extends HTMLElement {
     }
     els.recipients.hidden = !compose || !els.recipientList.childElementCount;
     const paneKey = `${this._entryId}|${view}|${this._selected}`;
+    let resize = false;
     if ((conversation || compose) && paneKey !== this._paneKey) {
       const key = compose ? NEW_DRAFT : this._selected;
-      els.textarea.value = this._drafts.get(key) || "";
+      const draft = this._drafts.get(key) || "";
+      resize = draft !== els.textarea.value;
+      els.textarea.value = draft;
     }
     this._paneKey = paneKey;
     if (conversation || compose) {
       els.notice.textContent = this._notice ? this._notice.text : "";
       els.notice.classList.toggle("error", Boolean(this._notice && this._notice.error));
       this._renderComposerState();
-      this._autosize();
+      // Measuring forces a layout: only when the text changed.
+      if (resize) this._autosize();
     }
   }
 
