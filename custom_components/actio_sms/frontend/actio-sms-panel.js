@@ -201,8 +201,8 @@ button, input, select, textarea { font: inherit; color: inherit; }
   color: var(--app-header-text-color, var(--text-primary-color, #fff));
   border-bottom: var(--app-header-border-bottom, none);
 }
-.toolbar h1 { margin: 0 0 0 8px; font-size: 20px; font-weight: 400; flex: 1; min-width: 0;
-  overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.toolbar h1 { margin: 0 8px; font-size: 20px; font-weight: 400; flex: 1 0 auto;
+  white-space: nowrap; }
 .icon-button {
   display: inline-flex; align-items: center; justify-content: center; flex: none;
   width: 40px; height: 40px; border: 0; border-radius: 50%; padding: 0;
@@ -210,7 +210,7 @@ button, input, select, textarea { font: inherit; color: inherit; }
 }
 .icon-button:hover { background: rgba(127, 127, 127, 0.16); }
 .toolbar select {
-  max-width: 260px; min-width: 0; height: 36px; padding: 0 8px; border-radius: 8px;
+  flex: 0 1 auto; max-width: 260px; min-width: 64px; height: 36px; padding: 0 8px; border-radius: 8px;
   border: 1px solid currentColor; background: transparent; color: inherit;
 }
 .toolbar select option { color: var(--primary-text-color, #212121); background: var(--card-background-color, #fff); }
@@ -1101,14 +1101,11 @@ class ActioSmsPanel extends HTMLElement {
       if (single && !this._pushedRoute) this._pushedRoute = number;
     }
     const thread = this._thread(number);
+    const conv = this._conversation(number);
+    if (conv && Number(conv.unread) > 0) this._markRead(number);
     this._renderList();
     this._renderPane();
     this._updateLayout();
-    const conv = this._conversation(number);
-    if (conv && Number(conv.unread) > 0) {
-      this._markRead(number);
-      this._renderList();
-    }
     if (focus) this._focusAfterOpen();
     if (!thread.loaded) {
       const changed = await this._fetchPage(number, null);
@@ -1523,7 +1520,17 @@ class ActioSmsPanel extends HTMLElement {
 
     els.olderButton = h("button", { class: "button flat older", type: "button", onclick: () => this._loadOlder() });
     els.threadStart = h("div", { class: "thread-start" });
-    els.messages = h("ol", { class: "messages" });
+    els.messages = h("ol", {
+      class: "messages",
+      // The full date as a tooltip, made when first hovered.
+      onmouseover: (ev) => {
+        const time = ev.target.closest && ev.target.closest("time");
+        if (time && !time.title) {
+          const date = parseDate(time.getAttribute("datetime"));
+          if (date) time.title = this._format("full", date);
+        }
+      },
+    });
     els.scroller = h("div", {
       class: "scroller",
       onscroll: () => {
@@ -1873,7 +1880,7 @@ class ActioSmsPanel extends HTMLElement {
     const date = parseDate(msg.at);
     const meta = [];
     if (date) {
-      meta.push(h("time", { datetime: date.toISOString(), title: this._format("full", date) }, this._format("time", date)));
+      meta.push(h("time", { datetime: date.toISOString() }, this._format("time", date)));
     }
     if (Number.isInteger(msg.parts) && msg.parts > 0) {
       meta.push(h("span", { class: "parts" }, this._t("parts", { count: msg.parts })));
