@@ -26,7 +26,7 @@ from custom_components.actio_sms.const import (
     DOMAIN,
     EVENT_DELIVERY_STATUS,
 )
-from custom_components.actio_sms.llm import mask_number
+from custom_components.actio_sms.llm import Recipient, SendSmsTool, mask_number
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr, llm
@@ -203,6 +203,7 @@ async def test_from_in_any_spelling_and_picked_recipients(
             },
         ),
         rule("bank", {"trigger": RECEIVED, "options": {"from": ["actio bank"]}}),
+        rule("gone", {"trigger": RECEIVED, "options": {"recipients": ["removed"]}}),
         rule("empty", {"trigger": RECEIVED, "options": {"from": [], "contains": ""}}),
     )
 
@@ -213,7 +214,16 @@ async def test_from_in_any_spelling_and_picked_recipients(
 
     bodies = {
         alias: [t["body"] for t in fired(calls, alias)]
-        for alias in ("plus", "national", "zeros", "picked", "either", "bank", "empty")
+        for alias in (
+            "plus",
+            "national",
+            "zeros",
+            "picked",
+            "either",
+            "bank",
+            "gone",
+            "empty",
+        )
     }
     assert bodies == {
         "plus": ["one"],
@@ -222,6 +232,7 @@ async def test_from_in_any_spelling_and_picked_recipients(
         "picked": ["two"],
         "either": ["two", "three"],
         "bank": ["four"],
+        "gone": [],  # a recipient removed since: nobody
         "empty": ["one", "two", "three", "four"],
     }
     assert [t["name"] for t in fired(calls, "picked")] == ["Dad"]
@@ -235,9 +246,10 @@ async def test_invalid_number_makes_the_automation_unavailable(
         hass,
         rule("bad", {"trigger": RECEIVED, "options": {"from": ["12"]}}),
         rule("bad_status", {"trigger": DELIVERY, "options": {"status": ["read"]}}),
+        rule("bad_recipient", {"trigger": DELIVERY, "options": {"recipient": "x1"}}),
     )
-    assert hass.states.get("automation.bad").state == "unavailable"
-    assert hass.states.get("automation.bad_status").state == "unavailable"
+    for alias in ("bad", "bad_status", "bad_recipient"):
+        assert hass.states.get(f"automation.{alias}").state == "unavailable"
 
 
 async def test_contains_ignores_letter_case(
@@ -454,6 +466,32 @@ async def test_sent_today_below_truth_table(
     assert "no ACTIO SMS entry is loaded" in caplog.text
 
 
+async def test_sent_today_below_for_an_unknown_entry(
+    hass: HomeAssistant,
+    simulator: Sim,
+    setup_entry: Setup,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await family_entry(setup_entry, simulator)
+    calls = await automate(
+        hass,
+        rule(
+            "unknown",
+            {"trigger": "event", "event_type": "go"},
+            [
+                {
+                    "condition": "actio_sms.sent_today_below",
+                    "options": {"parts": 5, "config_entry_id": "no_such_entry"},
+                }
+            ],
+        ),
+    )
+    hass.bus.async_fire("go")
+    await hass.async_block_till_done()
+    assert calls == []
+    assert "no ACTIO SMS entry no_such_entry" in caplog.text
+
+
 async def test_sent_today_below_passes_again_tomorrow(
     hass: HomeAssistant,
     simulator: Sim,
@@ -642,6 +680,18 @@ def test_mask_number() -> None:
     assert mask_number("48600100299") == "+48 600 *** *99"
     assert mask_number("447700900123") == "+44 770* ****23"
     assert mask_number("InPost") == "InPost"
+    assert mask_number("999123456") == "+999****56"  # no country code known
+
+
+def test_recipient_names_must_be_unambiguous_and_loaded() -> None:
+    first, second = MockConfigEntry(domain=DOMAIN), MockConfigEntry(domain=DOMAIN)
+    tool = SendSmsTool(
+        [first, second],
+        [Recipient(first, "Mom", MOM), Recipient(second, "mom", DAD)],
+    )
+    assert tool._find("MOM") == ("Several recipients are called MOM; rename one first.")
+    tool = SendSmsTool([first], [Recipient(first, "Mom", MOM)])
+    assert tool._find("Mom") == "The SMS gateway is not available right now."
 
 
 async def test_llm_tools_without_recipients_read_only(

@@ -9,6 +9,7 @@ triggers never fire for that one.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, cast, override
 
@@ -205,11 +206,11 @@ class _BusTrigger(Trigger):
 
         return self._hass.bus.async_listen(self._event_type, _async_event)
 
+    @abstractmethod
     def _async_match(
         self, data: Mapping[str, Any]
     ) -> tuple[dict[str, Any], str] | None:
         """The trigger variables and a description, or None to stay quiet."""
-        raise NotImplementedError
 
 
 class MessageReceivedTrigger(_BusTrigger):
