@@ -71,7 +71,8 @@ async def test_devices(
 async def test_enabled_by_default(
     hass: HomeAssistant, simulator: Sim, setup_entry: Setup
 ) -> None:
-    """A new entry shows no entity that only repeats the logbook's line per SMS."""
+    """A new entry shows the last message and delivery status (the product's
+    definition), and no other entity that only repeats the logbook's line."""
     entry = await setup_entry(actio_entry(simulator.url, recipients=FAMILY))
     registry = er.async_get(hass)
     entities = er.async_entries_for_config_entry(registry, entry.entry_id)
@@ -81,15 +82,15 @@ async def test_enabled_by_default(
         "sensor.actio_sms_48732129000_messages_sent",
         "sensor.actio_sms_48732129000_sms_parts_sent_today",
         "sensor.actio_sms_48732129000_sms_parts_remaining_today",
+        "sensor.actio_sms_48732129000_last_received_message",
+        "sensor.actio_sms_48732129000_last_delivery_status",
         "notify.actio_sms_48732129000_mom",
         "notify.actio_sms_48732129000_dad",
     }
     assert {e.entity_id for e in entities if e.disabled} == {
         "event.actio_sms_48732129000_message_received",
         "event.actio_sms_48732129000_delivery_report",
-        "sensor.actio_sms_48732129000_last_received_message",
         "sensor.actio_sms_48732129000_last_sent_message",
-        "sensor.actio_sms_48732129000_last_delivery_status",
         "sensor.actio_sms_48732129000_messages_delivered",
         "sensor.actio_sms_48732129000_messages_failed",
     }

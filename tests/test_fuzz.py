@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.actio_sms.actio import loads_tolerant
 from custom_components.actio_sms.const import (
+    DOMAIN,
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
     MAX_WEBHOOK_BYTES,
@@ -330,6 +331,11 @@ async def check(
     outcome = expected(data) if expect_valid is None else VALID
     if outcome == VALID:
         assert resp.status == 200, raw[:200]
+        if reported(data) is None:
+            # Kept means storable: the last SMS encodes as UTF-8 JSON.
+            [entry] = hass.config_entries.async_entries(DOMAIN)
+            last = entry.runtime_data.store.last_received
+            json.dumps(last, ensure_ascii=False).encode()
         events = 1
         if (report := reported(data)) is not None:
             message_id, status = report
@@ -372,8 +378,20 @@ RAW = (
     | json_values.map(lambda v: json.dumps(v).encode())
     | st.integers(1, 3000).map(lambda depth: b"[" * depth + b"]" * depth)
     | st.integers(1, 2000).map(lambda depth: b'{"a":' * depth + b"1" + b"}" * depth)
+    # Text that cannot be stored as it is, and bytes that are no UTF-8.
+    | st.builds(
+        lambda body, escape: (
+            '{"type": "MESSAGE", "from": "48600100200", "to": "48732129000", '
+            f'"body": "{body}{escape}"}}'
+        ).encode(),
+        st.text(st.characters(codec="ascii", exclude_characters='"\\'), max_size=20),
+        st.sampled_from(["\\ud800", "\\udfff", "\\ud83d", "\\u0000", "\\ud83d\\ude00"]),
+    )
     | st.sampled_from(
         [
+            b'{"type": "MESSAGE", "from": "48600100200", "to": "48732129000", "body": "\xc0\xaf"}',
+            b'{"type": "MESSAGE", "from": "48600100200", "to": "48732129000", "body": "\xed\xa0\x80"}',
+            b'{"type": "MESSAGE", "from": "48600100200", "to": "48732129000", "body": "a\x00b"}',
             b"x" * 70_000,
             json.dumps(
                 {"type": "MESSAGE", "from": "1", "to": SENDER, "body": "y" * 70_000}

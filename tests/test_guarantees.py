@@ -55,7 +55,7 @@ def end_process(hass: HomeAssistant, entry_id: str) -> None:
     log's pending save would still come due.
     """
     # internal: re-point after the restructure
-    hass.data[DOMAIN].hubs.pop(entry_id)
+    hass.data[DOMAIN].runtimes.pop(entry_id)
 
 
 def journal_file(hass: HomeAssistant, entry_id: str) -> Path:

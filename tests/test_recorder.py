@@ -129,6 +129,13 @@ async def test_activity_has_one_line_per_sms_and_report(
         "SMS from Mom (+48 600 100 200): Jestem w domu",
         "SMS to Dad (+48 600 100 201) delivered: Obiad!",
     ]
-    assert lines["all"] == expected
-    # The entry's device page lists them too.
-    assert lines["device"] == expected
+    # The integration's own lines, one per SMS and report, in order ...
+    assert [line for line in lines["all"] if " → " not in line] == expected
+    # ... and beside them the two sensors enabled by default (issue 23: the
+    # product shows the last message and delivery status), one change each.
+    assert sorted(line for line in lines["all"] if " → " in line) == [
+        "sensor.actio_sms_48732129000_last_delivery_status → delivered",
+        "sensor.actio_sms_48732129000_last_received_message → Jestem w domu",
+    ]
+    # The entry's device page lists our lines too.
+    assert [line for line in lines["device"] if " → " not in line] == expected

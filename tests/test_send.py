@@ -726,16 +726,17 @@ async def test_debug_log_names_text_and_numbers(
     caplog: pytest.LogCaptureFixture,
     hass_client_no_auth,
 ) -> None:
-    """The README promises texts and numbers at debug level (and only there)."""
+    """Texts at debug level only; numbers masked at every level (README)."""
     caplog.set_level(logging.DEBUG, logger="custom_components.actio_sms")
     response = await send(hass, ["600100200", "600100201"], "Hej 🎉")
     assert (
-        "Sending 1 part(s) to ['48600100200', '48600100201']: Hej 🎉" in caplog.messages
+        "Sending 1 part(s) to +48 600 *** *00, +48 600 *** *01: Hej 🎉"
+        in caplog.messages
     )
     ids = [m["message_id"] for m in response["messages"]]
     assert (
-        f"ACTIO accepted: 48600100200 ({ids[0]}, pending), "
-        f"48600100201 ({ids[1]}, pending)" in caplog.messages
+        f"ACTIO accepted: +48 600 *** *00 ({ids[0]}, pending), "
+        f"+48 600 *** *01 ({ids[1]}, pending)" in caplog.messages
     )
     # Receiving, too: the SMS and the report, with numbers and text.
     client = await hass_client_no_auth()
@@ -747,7 +748,10 @@ async def test_debug_log_names_text_and_numbers(
         f"/api/webhook/{WEBHOOK_ID}",
         json={"type": "NOTIFICATION", "message_id": ids[0], "status": "DELIVERED"},
     )
-    assert "Received an SMS from 48600100201 to 48732129000: Ok 👍" in caplog.messages
+    assert (
+        "Received an SMS from +48 600 *** *01 to +48 732 *** *00: Ok 👍"
+        in caplog.messages
+    )
     assert f"Delivery report: {ids[0]} is delivered" in caplog.messages
 
 

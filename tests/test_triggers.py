@@ -26,7 +26,8 @@ from custom_components.actio_sms.const import (
     DOMAIN,
     EVENT_DELIVERY_STATUS,
 )
-from custom_components.actio_sms.llm import Recipient, SendSmsTool, mask_number
+from custom_components.actio_sms.llm import Recipient, SendSmsTool
+from custom_components.actio_sms.phone import mask_number
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr, llm

@@ -16,7 +16,13 @@ from .allowlist import ActioAllowlist
 from .cloudhook import async_delete_cloudhook
 from .commands import async_remove_command_user
 from .const import CONF_CLOUDHOOK, DOMAIN, LOGGER
-from .data import DATA_ACTIO, ActioConfigEntry, ActioData, async_get_runtime
+from .data import (
+    DATA_ACTIO,
+    ActioConfigEntry,
+    ActioData,
+    ActioRuntime,
+    async_get_runtime,
+)
 from .entity import entry_device_info
 from .issues import async_track_webhook_reachable
 from .outbox import (
@@ -24,14 +30,18 @@ from .outbox import (
     async_refresh_limit_issue,
     async_track_new_day,
 )
+from .panel import (
+    async_register as async_register_panel,
+    async_remove_if_last as async_remove_panel_if_last,
+    async_setup_static,
+)
 from .phone import async_load_metadata
-from .quarantine import Quarantine
 from .services import async_setup_services
-from .store import MessageStore
 from .webhook import (
     async_register as async_register_webhook,
     async_unregister as async_unregister_webhook,
 )
+from .websocket_api import async_setup as async_setup_websocket_api
 
 PLATFORMS = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -46,6 +56,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         async_register_webhook(hass, entry)
     await async_load_metadata(hass)
     async_setup_services(hass)
+    async_setup_websocket_api(hass)
+    await async_setup_static(hass)
     hass.async_create_task(
         discovery.async_load_platform(
             hass, Platform.NOTIFY, DOMAIN, {CONF_NAME: DOMAIN}, config
@@ -70,6 +82,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
     entry.async_on_unload(async_forget_failed_deliveries(runtime))
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    async_register_panel(hass)
     return True
 
 
@@ -93,16 +106,17 @@ async def async_unload_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> bo
 async def async_remove_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> None:
     """Stop receiving; delete the cloudhook and the stored history."""
     async_unregister_webhook(hass, entry)
+    async_remove_panel_if_last(hass, entry)
     data = hass.data.get(DATA_ACTIO)
     runtime = data.runtimes.pop(entry.entry_id, None) if data else None
     if runtime is not None:
         runtime.async_cancel_sensor_write()
-    # The runtime's own store, so that a pending delayed save is cancelled too.
-    store = runtime.store if runtime else MessageStore(hass, entry.entry_id, 0, 0)
-    await store.async_remove()
-    await (
-        runtime.quarantine if runtime else Quarantine(hass, entry.entry_id)
-    ).async_remove()
+    # The runtime's own files, so that pending delayed saves are cancelled too.
+    if runtime is None:
+        runtime = ActioRuntime(hass, entry)
+    await runtime.store.async_remove()
+    await runtime.quarantine.async_remove()
+    await runtime.commands.store.async_remove()
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     if not any(

@@ -44,3 +44,12 @@ async def async_delete_cloudhook(hass: HomeAssistant, webhook_id: str) -> None:
     from homeassistant.components import cloud  # noqa: PLC0415
 
     await cloud.async_delete_cloudhook(hass, webhook_id)
+
+
+async def async_get_cloudhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
+    """The entry's existing cloudhook URL, or None without Cloud."""
+    if not async_cloud_active(hass):
+        return None
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    return await cloud.async_get_or_create_cloudhook(hass, webhook_id)

@@ -23,7 +23,7 @@ from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
 
 def _parts_today(entry: ConfigEntry[Any]) -> int:
     """SMS parts the entry sent today (local day), as the spend guard counts them."""
-    return int(entry.runtime_data.log.parts_today())
+    return int(entry.runtime_data.store.parts_today())
 
 
 CONF_PARTS: Final = "parts"

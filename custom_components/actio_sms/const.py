@@ -6,6 +6,7 @@ import logging
 from typing import Final
 
 DOMAIN: Final = "actio_sms"
+VERSION: Final = "0.3.0"
 LOGGER = logging.getLogger(__package__)
 
 MANUFACTURER: Final = "ACTIO"
@@ -32,6 +33,8 @@ CONF_COMMAND_SENDERS: Final = "command_senders"
 CONF_COMMAND_PIN: Final = "command_pin"
 CONF_COMMAND_AGENT: Final = "command_agent"
 CONF_COMMAND_REPLY: Final = "command_reply"
+CONF_PANEL_EVERYONE: Final = "panel_everyone"
+"""Show the SMS panel to every user, not only admins."""
 
 CONF_NUMBER: Final = "number"
 SUBENTRY_RECIPIENT: Final = "recipient"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
@@ -26,6 +26,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.signal_type import SignalType
 
@@ -74,6 +75,11 @@ def signal_delivery(entry_id: str) -> SignalType[LoggedReport]:
     return SignalType(f"{DOMAIN}_{entry_id}_delivery")
 
 
+def signal_deleted(entry_id: str) -> SignalType[str]:
+    """Dispatched with the number of a conversation deleted from the history."""
+    return SignalType(f"{DOMAIN}_{entry_id}_deleted")
+
+
 def signal_changed(entry_id: str, change: Change) -> SignalType[()]:
     """Dispatched, coalesced, when sensors showing ``change`` should write."""
     return SignalType(f"{DOMAIN}_{entry_id}_{change}_changed")
@@ -89,15 +95,50 @@ class SpendState:
     """(number, text) → when it was last sent, for the repeat window."""
 
 
+class StoredLockouts(TypedDict):
+    """What a restart must not forget: wrong PINs and lockouts, wall-clock times."""
+
+    failures: dict[str, list[float]]
+    locked_until: dict[str, float]
+    lockouts: dict[str, int]
+
+
 @dataclass
 class CommandState:
-    """What control by SMS remembers per sender (``inbox.py``, ``commands.py``)."""
+    """What control by SMS remembers per sender (``inbox.py``, ``commands.py``).
 
+    Wrong PINs and lockouts are kept in a private file beside the store, so a
+    restart does not give a guesser a fresh start.
+    """
+
+    store: Store[StoredLockouts]
     conversations: dict[str, tuple[str, float]] = field(default_factory=dict)
     failures: dict[str, list[float]] = field(default_factory=dict)
+    """Wall-clock times of wrong PINs, per sender."""
     locked_until: dict[str, float] = field(default_factory=dict)
+    lockouts: dict[str, int] = field(default_factory=dict)
+    """How many times each sender was locked out (each lockout doubles)."""
     recent: dict[str, list[float]] = field(default_factory=dict)
     warned_until: dict[str, float] = field(default_factory=dict)
+
+    async def async_load(self) -> None:
+        """Read the lockouts kept before the last stop."""
+        if (data := await self.store.async_load()) is not None:
+            self.failures = dict(data.get("failures", {}))
+            self.locked_until = dict(data.get("locked_until", {}))
+            self.lockouts = dict(data.get("lockouts", {}))
+
+    @callback
+    def async_save(self) -> None:
+        """Keep the lockouts (written within a second)."""
+        self.store.async_delay_save(
+            lambda: {
+                "failures": self.failures,
+                "locked_until": self.locked_until,
+                "lockouts": self.lockouts,
+            },
+            1.0,
+        )
 
 
 class ActioRuntime:
@@ -121,7 +162,9 @@ class ActioRuntime:
         self.send_gate = asyncio.Semaphore(self._settings.concurrency)
         """Bounds the entry's requests to ACTIO, across all concurrent sends."""
         self.spend = SpendState()
-        self.commands = CommandState()
+        self.commands = CommandState(
+            Store(hass, 1, f"{DOMAIN}.{entry.entry_id}.commands", private=True)
+        )
         self.last_error: str | None = None
         self._loaded_with: tuple[dict[str, Any], dict[str, Any], dict[str, Any]] = (
             {},
@@ -171,6 +214,7 @@ class ActioRuntime:
         """Read the stored messages once; a concurrent caller waits for that read."""
         async with self._store_lock:
             if not self.store.loaded:
+                await self.commands.async_load()
                 await self.store.async_load()
 
     async def async_start(self) -> None:
@@ -268,6 +312,12 @@ class ActioRuntime:
         changes, self._changes = self._changes, set()
         for change in changes:
             async_dispatcher_send(self.hass, signal_changed(self.entry_id, change))
+
+    @callback
+    def async_deleted(self, number: str) -> None:
+        """A conversation left the history: panels drop it, sensors recount."""
+        async_dispatcher_send(self.hass, signal_deleted(self.entry_id), number)
+        self.async_changed(Change.RECEIVED, Change.SENT)
 
     @callback
     def async_cancel_sensor_write(self) -> None:

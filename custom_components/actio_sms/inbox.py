@@ -13,6 +13,7 @@ from dataclasses import replace
 import hmac
 import time
 from typing import Final
+import unicodedata
 
 from homeassistant.core import callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -32,14 +33,19 @@ from .issues import (
     async_raise_command_lockout,
     async_raise_unrecognised_posts,
 )
+from .phone import mask_number
 
 RATE_LIMIT: Final = 5
 """Commands per sender per RATE_WINDOW seconds."""
 RATE_WINDOW: Final = 60.0
 LOCKOUT_FAILURES: Final = 5
 """Wrong PINs within FAILURE_WINDOW seconds that lock a number out."""
-FAILURE_WINDOW: Final = 600.0
+FAILURE_WINDOW: Final = 86400.0
 LOCKOUT: Final = 900.0
+"""The first lockout; each next one lasts twice as long, up to MAX_LOCKOUT."""
+MAX_LOCKOUT: Final = 86400.0
+FORGIVE_AFTER: Final = 7 * 86400.0
+"""A week without a wrong PIN and the next lockout is the first again."""
 
 # What a delivery event carries beyond the id and status, when known: the
 # SMS it refers to, and what ACTIO said of it.
@@ -66,8 +72,8 @@ async def async_accept(runtime: ActioRuntime, record: InboundRecord) -> None:
         sender = record.sender
         LOGGER.debug(
             "Received an SMS from %s to %s: %s",
-            record.sender,
-            record.recipient,
+            mask_number(record.sender),
+            mask_number(record.recipient),
             record.body,
         )
         async_received(runtime, record, announce=announce, command=command is not None)
@@ -149,9 +155,32 @@ def async_delivery(
     runtime.async_changed(Change.DELIVERY)
 
 
-def _looks_like_pin(token: str, pin: str) -> bool:
-    """A wrong guess, not an ordinary message from a listed number."""
-    return len(token) == len(pin) and token.isdigit() == pin.isdigit()
+def _is_separator(char: str) -> bool:
+    """Whitespace of any kind (newline, tab, NBSP, ideographic) or punctuation."""
+    return char.isspace() or unicodedata.category(char)[0] in "PZ"
+
+
+def split_pin(text: str, pin: str) -> tuple[bool | None, str]:
+    """Whether ``text`` begins with ``pin``, and the text after it.
+
+    The PIN counts only as a whole first token: followed by the end or by
+    any whitespace or punctuation (a newline, a tab, a no-break or an
+    ideographic space, a comma), never as the start of a longer word, and a
+    prefix of it is no PIN.
+    Compared in constant time. Returns (True, the rest) for the PIN, (False,
+    text) for a wrong guess shaped like it (as long, digits where it has
+    digits), and (None, text) for an ordinary message.
+    """
+    head, follows = text[: len(pin)], text[len(pin) : len(pin) + 1]
+    whole = not follows or _is_separator(follows)
+    if hmac.compare_digest(head.encode(), pin.encode()) and whole:
+        rest = text[len(pin) :]
+        while rest and _is_separator(rest[0]):
+            rest = rest[1:]
+        return True, rest.strip()
+    if whole and len(head) == len(pin) and head.isdigit() == pin.isdigit():
+        return False, text
+    return None, text
 
 
 def _within(
@@ -177,23 +206,22 @@ def _async_inspect(
         return message, None
     command = message.body.strip()
     if pin := settings.command_pin:
-        first, _, rest = command.partition(" ")
-        if not hmac.compare_digest(first.encode(), pin.encode()):
-            if _looks_like_pin(first, pin):
+        match, command = split_pin(command, pin)
+        if not match:
+            if match is False:
                 _async_wrong_pin(runtime, sender)
             return message, None
-        command = rest.strip()
         # From here on nothing keeps or shows the PIN.
         message = replace(message, body=command)
     state = runtime.commands
-    now = time.monotonic()
     if (locked_until := state.locked_until.get(sender)) is not None:
-        if locked_until > now:
-            LOGGER.warning("Ignored a command from %s: locked out", sender)
+        if locked_until > time.time():
+            LOGGER.warning("Ignored a command from %s: locked out", mask_number(sender))
             return message, None
         del state.locked_until[sender]
+        state.async_save()
         async_delete(runtime.hass, ISSUE_COMMAND_LOCKOUT, runtime.entry_id, sender)
-    if not command or not _async_within_rate(runtime, sender, now):
+    if not command or not _async_within_rate(runtime, sender, time.monotonic()):
         return message, None
     return message, command
 
@@ -201,22 +229,30 @@ def _async_inspect(
 @callback
 def _async_wrong_pin(runtime: ActioRuntime, sender: str) -> None:
     state = runtime.commands
-    now = time.monotonic()
+    now = time.time()
+    earlier = state.failures.get(sender, [])
+    if earlier and now - max(earlier) > FORGIVE_AFTER:
+        state.lockouts.pop(sender, None)
     failures = _within(state.failures, sender, now, FAILURE_WINDOW)
     failures.append(now)
-    LOGGER.warning("Wrong command PIN from %s", sender)
+    state.async_save()
+    LOGGER.warning("Wrong command PIN from %s", mask_number(sender))
     if len(failures) < LOCKOUT_FAILURES:
         return
-    state.failures[sender] = []
-    state.locked_until[sender] = now + LOCKOUT
+    # Kept, not cleared: a week without wrong PINs forgives the lockouts.
+    state.failures[sender] = [now]
+    lockouts = state.lockouts[sender] = state.lockouts.get(sender, 0) + 1
+    duration = min(LOCKOUT * 2 ** min(lockouts - 1, 20), MAX_LOCKOUT)
+    state.locked_until[sender] = now + duration
+    minutes = int(duration // 60)
     LOGGER.warning(
         "Locked %s out of SMS commands for %s minutes after %s wrong PINs",
-        sender,
-        int(LOCKOUT // 60),
+        mask_number(sender),
+        minutes,
         LOCKOUT_FAILURES,
     )
     async_raise_command_lockout(
-        runtime.hass, runtime.entry, sender, LOCKOUT_FAILURES, int(LOCKOUT // 60)
+        runtime.hass, runtime.entry, sender, LOCKOUT_FAILURES, minutes
     )
 
 
@@ -229,7 +265,7 @@ def _async_within_rate(runtime: ActioRuntime, sender: str, now: float) -> bool:
             state.warned_until[sender] = now + RATE_WINDOW
             LOGGER.warning(
                 "Ignoring commands from %s: more than %s a minute",
-                sender,
+                mask_number(sender),
                 RATE_LIMIT,
             )
         return False

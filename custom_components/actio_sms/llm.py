@@ -11,10 +11,8 @@ path, so the daily limit, the duplicate window and the size limit apply.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, cast, override
+from typing import Any, Final, cast, override
 
-import phonenumbers
-from phonenumbers import NumberParseException
 import probatio as vol
 
 from homeassistant.components.llm import LLMTools
@@ -26,12 +24,10 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonObjectType
 
 from .const import CONF_NUMBER, DOMAIN
-from .phone import format_number, recipient_label
+from .outbox import SendResult, async_send
+from .phone import mask_number, recipient_label, shorten
 from .settings import recipients_of
-
-if TYPE_CHECKING:
-    from .models import Record
-    from .sending import SendResult
+from .store import Record
 
 try:
     from homeassistant.helpers.llm import ToolAnnotations, ToolResult
@@ -46,14 +42,12 @@ async def _send(
     hass: HomeAssistant, entry: ConfigEntry[Any], numbers: list[str], message: str
 ) -> SendResult:
     """Send through the integration's one send path (guard, dedupe, max parts)."""
-    from .sending import async_send  # noqa: PLC0415
-
     return await async_send(entry.runtime_data, numbers, message)
 
 
 def _query(entry: ConfigEntry[Any], number: str | None, limit: int) -> list[Record]:
     """The entry's latest messages, newest first, to or from ``number`` if given."""
-    return cast("list[Record]", entry.runtime_data.log.query(None, number, limit))
+    return cast("list[Record]", entry.runtime_data.store.query(None, number, limit))
 
 
 CONF_LLM_TOOLS: Final = "llm_tools"
@@ -84,33 +78,8 @@ def _refuse(message: str) -> Any:
     return _answer({"error": message}, error=True)
 
 
-def mask_number(digits: str) -> str:
-    """A number people may not see in full: ``+48 600 *** *00``.
-
-    The country code and the first three and last two digits stay; a sender
-    that is not a number (``InPost``) is shown as it is.
-    """
-    if not (digits.isascii() and digits.isdigit()):
-        return digits
-    try:
-        country = len(str(phonenumbers.parse(f"+{digits}").country_code))
-    except NumberParseException:
-        country = 0
-    head, tail = country + 3, len(digits) - 2
-    formatted = format_number(digits)
-    masked: list[str] = []
-    index = 0
-    for char in formatted:
-        if char.isdigit():
-            masked.append(char if index < head or index >= tail else "*")
-            index += 1
-        else:
-            masked.append(char)
-    return "".join(masked)
-
-
 def _truncate(body: str) -> str:
-    return body if len(body) <= MAX_BODY else body[: MAX_BODY - 1] + "…"
+    return shorten(body, MAX_BODY, one_line=False)
 
 
 def _local_time(value: str | None) -> str | None:

@@ -38,6 +38,7 @@ from .actio import (
     SentMessage,
     format_field_errors,
     new_idempotency_key,
+    storable,
     utc_now_iso,
 )
 from .const import (
@@ -57,6 +58,7 @@ from .phone import (
     UnsupportedCharactersError,
     count_parts,
     is_polish_mobile,
+    mask_number,
     normalize_number,
     normalize_numbers,
 )
@@ -281,7 +283,7 @@ class SpendGuard:
         for item in skipped:
             LOGGER.debug(
                 "Skipped %s: the same text went to it less than %s s ago",
-                item.recipient,
+                mask_number(item.recipient),
                 window,
             )
         return send, skipped
@@ -622,6 +624,7 @@ async def async_send(
     ``skip_repeats`` off: an answer may repeat the last one (the cap holds).
     """
     numbers = validate_recipients(recipients)
+    message = storable(message)
     parts = message_parts(runtime, message)
     guard = SpendGuard(runtime)
     guard.check_size(parts)
@@ -634,7 +637,12 @@ async def async_send(
     reservation = guard.reserve(numbers, message, parts)
     batch = SendBatch(runtime, message, numbers, parts, options or SendOptions())
     sent_at = utc_now_iso()
-    LOGGER.debug("Sending %s part(s) to %s: %s", parts, numbers, message)
+    LOGGER.debug(
+        "Sending %s part(s) to %s: %s",
+        parts,
+        ", ".join(mask_number(n) for n in numbers),
+        message,
+    )
     try:
         try:
             # Kept before any request goes out: a stop mid-send reads back
@@ -652,7 +660,10 @@ async def async_send(
         guard.release(reservation, batch.sent)
     LOGGER.debug(
         "ACTIO accepted: %s",
-        ", ".join(f"{o.recipient} ({o.message_id}, {o.status})" for o in batch.sent)
+        ", ".join(
+            f"{mask_number(o.recipient)} ({o.message_id}, {o.status})"
+            for o in batch.sent
+        )
         or "none",
     )
     if any(o.status is DeliveryStatus.PENDING for o in batch.sent):

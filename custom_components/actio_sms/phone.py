@@ -166,24 +166,32 @@ def format_number(digits: str) -> str:
 
 
 def mask_number(number: str) -> str:
-    """A number for logs, which end up in public bug reports: ``+48 600 *** *09``.
+    """A number for logs and for whoever may not see it in full: ``+48 600 *** *09``.
 
-    The country code, the first three national digits and the last two stay,
-    enough to tell two numbers apart; a sender name is kept as it is.
+    Logs end up in public bug reports. The country code and the first three
+    and last two digits stay, enough to tell two numbers apart; a sender that
+    is not a number (``InPost``) is shown as it is.
     """
     if not is_digits(number):
-        return number
-    formatted = format_number(number)
-    head, _, rest = formatted.partition(" ")
-    if not rest:  # no country phonenumbers knows: show none of it
-        head, rest = "+", number
-    national = "".join(ch for ch in rest if ch.isdigit())
-    if len(national) < 6:
-        return f"{head} ***"
-    hidden = len(national) - 5
-    masked = national[:3] + "*" * hidden + national[-2:]
-    # Grouped 3-3-rest like a Polish number, whatever the country.
-    return f"{head} {masked[:3]} {masked[3:6]} {masked[6:]}".rstrip()
+        digits = sum(char.isdigit() for char in number)
+        if digits < MIN_DIGITS - 2:  # a sender name, not a number spelled oddly
+            return number
+        head, tail, shown = 5, digits - 2, number
+    else:
+        try:
+            country = len(str(phonenumbers.parse(f"+{number}").country_code))
+        except NumberParseException:
+            country = 0
+        head, tail, shown = country + 3, len(number) - 2, format_number(number)
+    masked: list[str] = []
+    index = 0
+    for char in shown:
+        if char.isdigit():
+            masked.append(char if index < head or index >= tail else "*")
+            index += 1
+        else:
+            masked.append(char)
+    return "".join(masked)
 
 
 def shorten(text: str, limit: int, *, one_line: bool = True) -> str:

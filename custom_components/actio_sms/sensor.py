@@ -57,7 +57,6 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="last_received",
         translation_key="last_received",
-        entity_registry_enabled_default=False,
         change=Change.RECEIVED,
         value_fn=lambda rt: _truncate(_last(rt.store, "last_received").get("body")),
         attributes_fn=lambda log: {
@@ -79,7 +78,6 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="last_delivery_status",
         translation_key="last_delivery_status",
-        entity_registry_enabled_default=False,
         change=Change.DELIVERY,
         device_class=SensorDeviceClass.ENUM,
         options=[

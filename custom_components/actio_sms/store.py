@@ -24,7 +24,7 @@ from datetime import timedelta
 import os
 from pathlib import Path
 import time
-from typing import Any, BinaryIO, Final, Literal, NotRequired, TypedDict
+from typing import Any, BinaryIO, Final, Literal, NotRequired, TypedDict, cast
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.json import json_bytes
@@ -382,6 +382,7 @@ class MessageStore:
         self._by_id: dict[str, SentRecord] = {}
         self._unknown_reports: dict[str, DeliveryStatus] = {}
         self._inflight: dict[str, dict[str, Any]] = {}
+        self._read_marks: dict[str, str] = {}
         """Sends announced before their requests went out, by batch id."""
         self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
         self.last_received: ReceivedRecord | None = None
@@ -745,6 +746,64 @@ class MessageStore:
                 break
         return result
 
+    async def async_conversations(
+        self, search: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """One per counterpart number, newest first (for the inbox panel)."""
+        found: dict[str, dict[str, Any]] = {}
+        for record in reversed(self.records):
+            number = _counterpart(record)
+            if (item := found.get(number)) is None:
+                if len(found) >= limit:
+                    continue
+                item = found[number] = {
+                    "number": number,
+                    "last": {
+                        "direction": record["direction"],
+                        "body": record["body"],
+                        "at": _timestamp(record),
+                    },
+                    "count": 0,
+                    "unread": 0,
+                }
+            item["count"] += 1
+            if record["direction"] == "received" and _timestamp(
+                record
+            ) > self._read_marks.get(number, ""):
+                item["unread"] += 1
+        return list(found.values())
+
+    async def async_messages(
+        self, number: str, before: str | None, limit: int
+    ) -> tuple[list[Record], str | None]:
+        """A page of one conversation, newest first, and the cursor to the next."""
+        matching = [r for r in reversed(self.records) if _counterpart(r) == number]
+        start = int(before) if before and before.isdigit() else 0
+        page = matching[start : start + limit]
+        after = start + len(page)
+        return (
+            [
+                cast("Record", {**r, "id": f"{number}:{start + i}"})
+                for i, r in enumerate(page)
+            ],
+            str(after) if after < len(matching) else None,
+        )
+
+    async def async_mark_read(self, number: str) -> None:
+        """Everything received from ``number`` until now has been read."""
+        self._read_marks[number] = utc_now_iso()
+
+    async def async_delete_conversation(self, number: str) -> int:
+        """Forget every message to or from ``number``; how many went."""
+        kept = [r for r in self.records if _counterpart(r) != number]
+        deleted = len(self.records) - len(kept)
+        self.records = deque()
+        self._by_id.clear()
+        for record in kept:
+            self._append(record)
+        self._schedule_save()
+        return deleted
+
     @callback
     def _schedule_save(self) -> None:
         # One pending save per window: rescheduling on every message would
@@ -790,6 +849,11 @@ def _timestamp(record: Record) -> str:
     if record["direction"] == "sent":
         return record["sent_at"]
     return record["received_at"]
+
+
+def _counterpart(record: Record) -> str:
+    """The other side of a conversation: who wrote, or who was written to."""
+    return record["recipient"] if record["direction"] == "sent" else record["from"]
 
 
 def _numbers(record: Record) -> tuple[str, ...]:

@@ -15,15 +15,19 @@ from typing import Any, Final
 from aiohttp import web
 
 from homeassistant.components.webhook import (
+    async_generate_path,
+    async_generate_url,
     async_register as async_register_webhook,
     async_unregister as async_unregister_webhook,
 )
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.network import NoURLAvailableError
 
 from .actio import UnrecognisedPayloadError, parse_inbound
-from .const import DOMAIN, LOGGER, MAX_WEBHOOK_BYTES
+from .cloudhook import async_get_cloudhook_url
+from .const import CONF_CLOUDHOOK, DOMAIN, LOGGER, MAX_WEBHOOK_BYTES
 from .data import DATA_ACTIO, async_get_runtime
 from .inbox import async_accept, async_keep_aside
 from .store import StoreWriteError
@@ -129,3 +133,21 @@ def async_unregister(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     if (data := hass.data.get(DATA_ACTIO)) is not None:
         data.webhooks.discard(entry.data[CONF_WEBHOOK_ID])
     async_unregister_webhook(hass, entry.data[CONF_WEBHOOK_ID])
+
+
+def local_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
+    """The URL ACTIO posts to, as Home Assistant's own URLs spell it."""
+    try:
+        return async_generate_url(hass, webhook_id)
+    except NoURLAvailableError:
+        return async_generate_path(webhook_id)
+
+
+async def async_entry_webhook_url(hass: HomeAssistant, entry: ConfigEntry[Any]) -> str:
+    """The entry's URL to paste into ACTIO's panel (a cloudhook's, if it has one)."""
+    webhook_id: str = entry.data[CONF_WEBHOOK_ID]
+    if entry.data.get(CONF_CLOUDHOOK) and (
+        url := await async_get_cloudhook_url(hass, webhook_id)
+    ):
+        return url
+    return local_webhook_url(hass, webhook_id)

@@ -44,6 +44,7 @@ from .models import (
     SentMessage,
     is_digits,
     parse_message_id,
+    storable,
     utc_now_iso,
 )
 
@@ -81,5 +82,6 @@ __all__ = [
     "parse_message_id",
     "parse_retry_after",
     "shape_of",
+    "storable",
     "utc_now_iso",
 ]

@@ -16,7 +16,7 @@ than a schema.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import json
 from typing import Any, Final
 
@@ -27,6 +27,7 @@ from .models import (
     ReportedStatus,
     is_digits,
     parse_message_id,
+    storable,
     utc_now_iso,
 )
 
@@ -40,6 +41,8 @@ MAX_SENDER_LENGTH: Final = 64
 _QUOTES: Final = str.maketrans(dict.fromkeys("\u201e\u201d\u201c\u201a\u2019", '"'))
 
 MAX_REASON_LENGTH: Final = 200
+MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
+"""How far ahead of our clock a sender's timestamp may be."""
 V1_STATUS: Final[dict[str, ReportedStatus]] = {
     "DELIVERED": DeliveryStatus.DELIVERED,
     "ERROR": DeliveryStatus.FAILED,
@@ -226,7 +229,7 @@ def _objects(value: Any) -> list[dict[str, Any]]:
 def _text(value: Any, key: str) -> str:
     if not isinstance(value, str):
         raise InvalidPayloadError(f"expected a string for {key}")
-    return value
+    return storable(value)
 
 
 def _upper(value: Any, key: str) -> str:
@@ -275,7 +278,14 @@ def _utc_iso(value: Any) -> str:
             pass
         else:
             if parsed.tzinfo is not None:
-                return parsed.astimezone(UTC).isoformat(timespec="milliseconds")
+                # The sender's clock, not ours: never later than now (a time
+                # far ahead would outlive every age limit of the history).
+                latest = datetime.now(UTC) + MAX_CLOCK_SKEW
+                return (
+                    min(parsed, latest)
+                    .astimezone(UTC)
+                    .isoformat(timespec="milliseconds")
+                )
     return utc_now_iso()
 
 

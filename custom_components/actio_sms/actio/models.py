@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+import re
 from typing import Final, Literal
 
 MAX_MESSAGE_ID_LENGTH: Final = 64
@@ -85,6 +86,20 @@ class DeliveryReport:
     segments: int | None = None
     recipient: str | None = None
     """The number, when the report names it (live API)."""
+
+
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` with lone UTF-16 surrogates replaced by U+FFFD.
+
+    JSON may escape half of a surrogate pair (a lone high or low half); such a string
+    cannot be encoded as UTF-8, so it could be neither stored nor sent.
+    """
+    if _LONE_SURROGATE.search(text) is None:
+        return text
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def is_digits(value: str) -> bool:

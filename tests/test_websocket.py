@@ -1,0 +1,266 @@
+"""The SMS panel's WebSocket API: pages, filters, permissions, live updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.actio_sms.const import CONF_PANEL_EVERYONE
+from homeassistant.components.frontend import DATA_PANELS
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from .conftest import FAMILY, WEBHOOK_ID, Setup, Sim, actio_entry, send, sms
+
+URL = f"/api/webhook/{WEBHOOK_ID}"
+MOM, DAD = FAMILY["Mom"], FAMILY["Dad"]
+
+
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> MockConfigEntry:
+    assert await async_setup_component(hass, "frontend", {})
+    return await setup_entry(actio_entry(simulator.url, recipients=FAMILY))
+
+
+async def call(ws: Any, **msg: Any) -> Any:
+    await ws.send_json_auto_id(msg)
+    response = await ws.receive_json()
+    assert response["success"], response
+    return response["result"]
+
+
+async def post(hass: HomeAssistant, hass_client_no_auth: Any, payload: Any) -> None:
+    client = await hass_client_no_auth()
+    assert (await client.post(URL, json=payload)).status == 200
+    await hass.async_block_till_done()
+
+
+async def test_the_panel_is_registered_once_and_goes_with_the_last_entry(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    panel = hass.data[DATA_PANELS]["actio-sms"]
+    assert panel.sidebar_title == "SMS"
+    assert panel.require_admin is True
+    assert panel.config["_panel_custom"]["name"] == "actio-sms-panel"
+    await hass.config_entries.async_reload(entry.entry_id)
+    assert "actio-sms" in hass.data[DATA_PANELS]
+    hass.config_entries.async_update_entry(entry, options={CONF_PANEL_EVERYONE: True})
+    await hass.async_block_till_done()
+    assert hass.data[DATA_PANELS]["actio-sms"].require_admin is False
+    await hass.config_entries.async_remove(entry.entry_id)
+    assert "actio-sms" not in hass.data[DATA_PANELS]
+
+
+async def test_the_module_is_served(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_client: Any
+) -> None:
+    url = hass.data[DATA_PANELS]["actio-sms"].config["_panel_custom"]["module_url"]
+    client = await hass_client()
+    resp = await client.get(url.split("?")[0])
+    assert resp.status == 200
+    assert "customElements.define" in await resp.text()
+
+
+async def test_conversations_messages_and_paging(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_client_no_auth: Any,
+) -> None:
+    await send(hass, MOM, "Obiad o 18")
+    for i in range(5):
+        await post(hass, hass_client_no_auth, sms(f"Dad {i}", DAD))
+    await post(hass, hass_client_no_auth, sms("Jestem", MOM))
+    ws = await hass_ws_client(hass)
+    [listed] = (await call(ws, type="actio_sms/entries"))["entries"]
+    assert listed["entry_id"] == entry.entry_id
+    assert listed["display"] == "+48 732 129 000"
+    assert {r["name"] for r in listed["recipients"]} == {"Mom", "Dad"}
+    result = await call(
+        ws, type="actio_sms/conversations", config_entry_id=entry.entry_id
+    )
+    conversations = result["conversations"]
+    assert [
+        (c["name"], c["last"]["body"], c["count"], c["unread"]) for c in conversations
+    ] == [
+        ("Mom", "Jestem", 2, 1),
+        ("Dad", "Dad 4", 5, 5),
+    ]
+    assert conversations[0]["display"] == "+48 600 100 200"
+    found = await call(
+        ws,
+        type="actio_sms/conversations",
+        config_entry_id=entry.entry_id,
+        search="dad 2",
+    )
+    assert [
+        c["name"] for c in found["conversations"]
+    ] == []  # matches the last text only
+    found = await call(
+        ws,
+        type="actio_sms/conversations",
+        config_entry_id=entry.entry_id,
+        search="600 100 201",
+    )
+    assert [c["name"] for c in found["conversations"]] == ["Dad"]
+
+    page = await call(
+        ws,
+        type="actio_sms/messages",
+        config_entry_id=entry.entry_id,
+        number=DAD,
+        limit=3,
+    )
+    assert [m["body"] for m in page["messages"]] == ["Dad 4", "Dad 3", "Dad 2"]
+    assert page["before"]
+    rest = await call(
+        ws,
+        type="actio_sms/messages",
+        config_entry_id=entry.entry_id,
+        number=DAD,
+        limit=3,
+        before=page["before"],
+    )
+    assert [m["body"] for m in rest["messages"]] == ["Dad 1", "Dad 0"]
+    assert rest["before"] is None
+    mom = await call(
+        ws, type="actio_sms/messages", config_entry_id=entry.entry_id, number=MOM
+    )
+    assert [(m["direction"], m["status"]) for m in mom["messages"]] == [
+        ("received", None),
+        ("sent", "pending"),
+    ]
+
+    await call(
+        ws, type="actio_sms/mark_read", config_entry_id=entry.entry_id, number=DAD
+    )
+    result = await call(
+        ws, type="actio_sms/conversations", config_entry_id=entry.entry_id
+    )
+    assert [c["unread"] for c in result["conversations"]] == [1, 0]
+
+
+async def test_live_updates_and_unsubscribe(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    simulator: Sim,
+    hass_ws_client: WebSocketGenerator,
+    hass_client_no_auth: Any,
+) -> None:
+    ws = await hass_ws_client(hass)
+    await ws.send_json_auto_id(
+        {"type": "actio_sms/subscribe", "config_entry_id": entry.entry_id}
+    )
+    subscribed = await ws.receive_json()
+    assert subscribed["success"]
+    await post(hass, hass_client_no_auth, sms("Hej", MOM))
+    event = (await ws.receive_json())["event"]
+    assert event["kind"] == "message"
+    assert (
+        event["message"]["direction"],
+        event["message"]["number"],
+        event["message"]["body"],
+    ) == (
+        "received",
+        MOM,
+        "Hej",
+    )
+    response = await send(hass, MOM, "Odp")
+    event = (await ws.receive_json())["event"]
+    assert (event["message"]["direction"], event["message"]["status"]) == (
+        "sent",
+        "pending",
+    )
+    message_id = response["messages"][0]["message_id"]
+    await post(
+        hass,
+        hass_client_no_auth,
+        {"type": "NOTIFICATION", "message_id": message_id, "status": "DELIVERED"},
+    )
+    event = (await ws.receive_json())["event"]
+    assert event == {
+        "kind": "status",
+        "id": message_id,
+        "number": MOM,
+        "message_id": message_id,
+        "status": "delivered",
+        "reason": None,
+    }
+    await call(
+        ws,
+        type="actio_sms/delete_conversation",
+        config_entry_id=entry.entry_id,
+        number=MOM,
+    )
+    event = (await ws.receive_json())["event"]
+    assert event == {"kind": "deleted", "number": MOM}
+    # Unsubscribed: the listeners go.
+    listeners = hass.bus.async_listeners().get("actio_sms_message_received", 0)
+    await call(ws, type="unsubscribe_events", subscription=subscribed["id"])
+    assert (
+        hass.bus.async_listeners().get("actio_sms_message_received", 0) == listeners - 1
+    )
+
+
+async def test_non_admins_need_the_option(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+) -> None:
+    ws = await hass_ws_client(hass, hass_read_only_access_token)
+    assert (await call(ws, type="actio_sms/entries"))["entries"] == []
+    await ws.send_json_auto_id(
+        {"type": "actio_sms/conversations", "config_entry_id": entry.entry_id}
+    )
+    response = await ws.receive_json()
+    assert response["error"]["code"] == "unauthorized"
+    hass.config_entries.async_update_entry(entry, options={CONF_PANEL_EVERYONE: True})
+    await hass.async_block_till_done()
+    result = await call(
+        ws, type="actio_sms/conversations", config_entry_id=entry.entry_id
+    )
+    assert result == {"conversations": []}
+    # Deleting history and the webhook URL (a secret) stay with admins.
+    for command in ("actio_sms/delete_conversation", "actio_sms/webhook_url"):
+        await ws.send_json_auto_id(
+            {"type": command, "config_entry_id": entry.entry_id, "number": MOM}
+            if "delete" in command
+            else {"type": command, "config_entry_id": entry.entry_id}
+        )
+        response = await ws.receive_json()
+        assert response["error"]["code"] == "unauthorized", command
+
+
+async def test_webhook_url_for_admins(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    ws = await hass_ws_client(hass)
+    result = await call(
+        ws, type="actio_sms/webhook_url", config_entry_id=entry.entry_id
+    )
+    assert result["url"].endswith(f"/api/webhook/{WEBHOOK_ID}")
+
+
+async def test_bounded_pages_and_unknown_entries(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    ws = await hass_ws_client(hass)
+    await ws.send_json_auto_id(
+        {
+            "type": "actio_sms/messages",
+            "config_entry_id": entry.entry_id,
+            "number": MOM,
+            "limit": 10_000,
+        }
+    )
+    assert (await ws.receive_json())["error"]["code"] == "invalid_format"
+    await ws.send_json_auto_id(
+        {"type": "actio_sms/conversations", "config_entry_id": "nope"}
+    )
+    assert (await ws.receive_json())["error"]["code"] == "not_found"
