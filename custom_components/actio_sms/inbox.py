@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import replace
 import hmac
 import time
-from typing import Final
+from typing import Any, Final
 import unicodedata
 
 from homeassistant.core import callback
@@ -27,7 +27,13 @@ from .const import (
     ISSUE_COMMAND_LOCKOUT,
     LOGGER,
 )
-from .data import ActioRuntime, Change, signal_delivery, signal_received
+from .data import (
+    ActioRuntime,
+    Change,
+    async_get_runtime,
+    signal_delivery,
+    signal_received,
+)
 from .issues import (
     async_delete,
     async_raise_command_lockout,
@@ -60,8 +66,7 @@ async def async_accept(runtime: ActioRuntime, record: InboundRecord) -> None:
     Raises ``StoreWriteError`` when the journal could not be written: the
     webhook must then not answer 200.
     """
-    if not runtime.store.loaded:
-        await runtime.async_load_store()
+    runtime, ours = await _async_route(runtime, record)
     # A disabled entry keeps what arrives, but triggers no automation.
     announce = runtime.entry.disabled_by is None
     command: str | None = None
@@ -76,7 +81,13 @@ async def async_accept(runtime: ActioRuntime, record: InboundRecord) -> None:
             mask_number(record.recipient),
             record.body,
         )
-        async_received(runtime, record, announce=announce, command=command is not None)
+        async_received(
+            runtime,
+            record,
+            announce=announce,
+            command=command is not None,
+            unknown_number=not ours,
+        )
     else:
         LOGGER.debug("Delivery report: %s is %s", record.message_id, record.status)
         async_delivery(runtime, record, announce=announce)
@@ -103,6 +114,36 @@ async def async_keep_aside(runtime: ActioRuntime, raw: bytes, data: object) -> N
     )
 
 
+async def _async_route(
+    runtime: ActioRuntime, record: InboundRecord
+) -> tuple[ActioRuntime, bool]:
+    """The entry a post is for, whichever entry's webhook ACTIO posted it to.
+
+    Two entries on one ACTIO account may share one webhook URL: an SMS goes
+    to the entry whose virtual number it names, a report to the entry that
+    sent the SMS. Returns the runtime (its store loaded) and whether the post
+    is for one of our numbers (False: kept on the receiving entry, flagged).
+    """
+    hass = runtime.hass
+    candidates = [runtime] + [
+        async_get_runtime(hass, entry)
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.entry_id != runtime.entry_id
+    ]
+    if isinstance(record, InboundMessage):
+        for candidate in candidates:
+            if candidate.settings.sender == record.recipient:
+                await candidate.async_load_store()
+                return candidate, True
+        await runtime.async_load_store()
+        return runtime, False
+    for candidate in candidates:
+        await candidate.async_load_store()
+        if candidate.store.knows(record.message_id):
+            return candidate, True
+    return runtime, True
+
+
 @callback
 def async_received(
     runtime: ActioRuntime,
@@ -110,22 +151,25 @@ def async_received(
     *,
     announce: bool = True,
     command: bool = False,
+    unknown_number: bool = False,
 ) -> None:
-    """Keep an inbound SMS, fire its event, tell the entities."""
-    record = runtime.store.add_received(message)
+    """Keep an inbound SMS, fire its event, tell the entities.
+
+    ``unknown_number``: the SMS names a number no entry has (kept here, and
+    said so in its event and history as ``unknown_number``).
+    """
+    record = runtime.store.add_received(message, unknown_number=unknown_number)
     if announce:
-        runtime.hass.bus.async_fire(
-            EVENT_MESSAGE_RECEIVED,
-            runtime.event_data(
-                **{
-                    "from": message.sender,
-                    "to": message.recipient,
-                    "body": message.body,
-                    "received_at": message.received_at,
-                    "command": command,
-                }
-            ),
-        )
+        data: dict[str, Any] = {
+            "from": message.sender,
+            "to": message.recipient,
+            "body": message.body,
+            "received_at": message.received_at,
+            "command": command,
+        }
+        if unknown_number:
+            data["unknown_number"] = True
+        runtime.hass.bus.async_fire(EVENT_MESSAGE_RECEIVED, runtime.event_data(**data))
     async_dispatcher_send(runtime.hass, signal_received(runtime.entry_id), record)
     runtime.async_changed(Change.RECEIVED)
 

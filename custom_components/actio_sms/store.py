@@ -104,6 +104,7 @@ ReceivedRecord = TypedDict(
         "to": str,
         "body": str,
         "received_at": str,
+        "unknown_number": NotRequired[bool],
     },
 )
 
@@ -509,9 +510,15 @@ class MessageStore:
         while self.records and _timestamp(self.records[0]) < cutoff:
             self._drop_oldest()
 
+    def knows(self, message_id: str) -> bool:
+        """Whether an SMS this entry sent has ``message_id``."""
+        return message_id in self._by_id
+
     @callback
-    def add_received(self, message: InboundMessage) -> ReceivedRecord:
-        """Log an inbound SMS."""
+    def add_received(
+        self, message: InboundMessage, *, unknown_number: bool = False
+    ) -> ReceivedRecord:
+        """Log an inbound SMS (``unknown_number``: to a number no entry has)."""
         record: ReceivedRecord = {
             "direction": "received",
             "from": message.sender,
@@ -519,6 +526,8 @@ class MessageStore:
             "body": message.body,
             "received_at": message.received_at,
         }
+        if unknown_number:
+            record["unknown_number"] = True
         self._add_received(record)
         self.written = self._journal.append({"op": "received", "record": record})
         return record
