@@ -1,0 +1,156 @@
+"""ACTIO's live API beside v1.0: scheduling, sender names, length, the quarantine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import json
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+
+from custom_components.actio_sms.const import CONF_MAX_PARTS, DOMAIN
+from custom_components.actio_sms.quarantine import MAX_BYTES, MAX_POSTS, Quarantine
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
+
+from .conftest import (
+    TCX_TOKEN,
+    WEBHOOK_ID,
+    Setup,
+    Sim,
+    actio_entry,
+    entry_data,
+    get_messages,
+    send,
+)
+
+URL = f"/api/webhook/{WEBHOOK_ID}"
+
+
+async def test_send_at_goes_as_scheduled_at_with_its_offset(
+    hass: HomeAssistant,
+    simulator: Sim,
+    setup_entry: Setup,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Warsaw")
+    freezer.move_to("2026-12-02 10:00:00+00:00")
+    await setup_entry(actio_entry(simulator.url))
+    response = await send(hass, "600100200", "Wigilia", send_at="2026-12-24 18:00:00")
+    [item] = simulator.outbox
+    # Home Assistant's time zone (CET in December, +01:00), with its offset.
+    assert item.scheduled_at == "2026-12-24T18:00:00+01:00"
+    assert response["messages"][0]["scheduled_at"] == "2026-12-24T18:00:00+01:00"
+    [kept] = await get_messages(hass, direction="sent")
+    assert kept["scheduled_at"] == "2026-12-24T18:00:00+01:00"
+
+
+async def test_a_time_in_the_past_is_refused_before_any_request(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    await setup_entry(actio_entry(simulator.url))
+    past = (dt_util.now() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200", "late", send_at=past)
+    assert err.value.translation_key == "send_at_past"
+    assert "already passed" in str(err.value)
+    assert simulator.requests == []
+
+
+async def test_notify_data_send_at(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    await setup_entry(actio_entry(simulator.url))
+    later = (dt_util.now() + timedelta(days=1)).replace(microsecond=0)
+    await hass.services.async_call(
+        "notify",
+        DOMAIN,
+        {
+            "message": "jutro",
+            "target": "600100200",
+            "data": {"send_at": later.isoformat()},
+        },
+        blocking=True,
+    )
+    [item] = simulator.outbox
+    assert dt_util.parse_datetime(item.scheduled_at or "") == later
+
+
+@pytest.mark.parametrize(
+    ("sender", "sent_from"),
+    [("Dom", "Dom"), ("Dom-1.A", "Dom-1.A"), ("+48 732 129 000", "48732129000")],
+)
+async def test_a_sender_name_or_number(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, sender: str, sent_from: str
+) -> None:
+    simulator.state.tokens[next(iter(simulator.state.tokens))].sender_names = [
+        "Dom",
+        "Dom-1.A",
+    ]
+    await setup_entry(actio_entry(simulator.url))
+    await send(hass, "600100200", f"od {sender}", sender=sender)
+    [item] = simulator.outbox
+    assert item.sender == sent_from
+
+
+@pytest.mark.parametrize("sender", ["Dom z ogrodem", "12345", "Dom!", "Łódź"])
+async def test_a_sender_that_cannot_be_is_refused(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, sender: str
+) -> None:
+    """More than 11 characters, digits only but no number, other characters."""
+    await setup_entry(actio_entry(simulator.url))
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200", "x", sender=sender)
+    assert err.value.translation_key == "invalid_sender_name"
+    assert simulator.requests == []
+
+
+async def test_scheduling_and_sender_names_are_not_in_3cx_mode(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    entry = actio_entry(simulator.url)
+    entry = type(entry)(
+        domain=DOMAIN,
+        unique_id="x",
+        minor_version=2,
+        data=entry_data(simulator.url, TCX_TOKEN, "3cx"),
+    )
+    await setup_entry(entry)
+    later = (dt_util.now() + timedelta(days=1)).isoformat()
+    for extra in ({"send_at": later}, {"sender": "Dom"}):
+        with pytest.raises(ServiceValidationError) as err:
+            await send(hass, "600100200", "x", **extra)
+        assert err.value.translation_key == "not_in_3cx_mode"
+
+
+async def test_at_most_10_parts_even_if_an_old_option_says_more(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """ACTIO's own limit; an entry saved with max_parts 20 is held to 10."""
+    await setup_entry(actio_entry(simulator.url, options={CONF_MAX_PARTS: 20}))
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200", "x" * 601)  # 11 parts of 60
+    assert err.value.translation_placeholders == {"parts": "11", "max_parts": "10"}
+    assert simulator.requests == []
+    await send(hass, "600100200", "x" * 600)
+
+
+async def test_a_flood_of_odd_posts_stays_within_the_quarantines_cap(
+    hass: HomeAssistant,
+) -> None:
+    quarantine = Quarantine(hass, "flood")
+    for i in range(10_000):
+        body = json.dumps({"kind": "inbound", "n": i, "pad": "x" * (i % 300)}).encode()
+        await quarantine.async_keep(body, json.loads(body))
+    await quarantine.async_keep(b'{"kind": "inbound", "n": 0, "pad": ""}', {"kind": 1})
+    assert quarantine.count == 10_001
+    shapes = quarantine.shapes()
+    assert len(shapes) <= MAX_POSTS
+    assert shapes[0]["count"] == 2  # the same post again is counted, not kept twice
+    assert shapes[0]["shape"] == ["kind: str", "n: int", "pad: str"]
+    await hass.async_block_till_done()
+    # What the (private) file holds stays under the cap, JSON escaping aside.
+    data = quarantine._data_to_save()
+    assert len(json.dumps(data).encode()) < MAX_BYTES * 2
+    assert quarantine._store._private
