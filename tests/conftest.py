@@ -37,6 +37,7 @@ from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 
 TOKEN = "test-token-0123456789abcdef"
 TCX_TOKEN = "test-3cx-token-abcdef"
@@ -416,3 +417,39 @@ async def get_messages(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]
     )
     assert response is not None
     return list(response["messages"])  # type: ignore[arg-type]
+
+
+def end_process(hass: HomeAssistant, entry_id: str) -> None:
+    """Home Assistant's process ends: nothing of the entry stays in memory.
+
+    Whatever is not on disk by now is gone, as after ``kill -9``; after an
+    unload (which saves the log) it is a clean restart. The webhook stays
+    registered, as it is at the next start before the entry is set up. After
+    a kill, do not move the clock past the log's save delay: the dropped
+    log's pending save would still come due.
+    """
+    hass.data[DOMAIN].runtimes.pop(entry_id)
+
+
+SWITCH = "switch.kitchen_light"
+
+
+@pytest.fixture
+async def assist_and_a_switch(hass: HomeAssistant) -> None:
+    """Assist with its default agent, and a switch exposed to it (off)."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+    assert await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": [
+                {"switch": [{"name": "Kitchen light", "turn_on": [], "turn_off": []}]}
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": SWITCH}, blocking=True
+    )
+    assert hass.states.get(SWITCH).state == "off"

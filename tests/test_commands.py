@@ -26,9 +26,9 @@ from custom_components.actio_sms.logbook import async_describe_events
 from custom_components.actio_sms.store import journal_path
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 
 from .conftest import (
+    SWITCH,
     WEBHOOK_ID,
     Setup,
     Sim,
@@ -42,29 +42,12 @@ URL = f"/api/webhook/{WEBHOOK_ID}"
 PIN = "k7#Qz9"  # found in no log line, id or timestamp by chance
 OWNER = "48600100200"
 STRANGER = "48600100299"
-SWITCH = "switch.kitchen_light"
 OPTIONS = {CONF_COMMAND_SENDERS: [OWNER], CONF_COMMAND_PIN: PIN}
 
 
 @pytest.fixture(autouse=True)
-async def assist_and_a_switch(hass: HomeAssistant) -> None:
-    """Assist with its default agent, and a switch exposed to it (as switches are)."""
-    assert await async_setup_component(hass, "homeassistant", {})
-    assert await async_setup_component(hass, "conversation", {})
-    assert await async_setup_component(
-        hass,
-        "template",
-        {
-            "template": [
-                {"switch": [{"name": "Kitchen light", "turn_on": [], "turn_off": []}]}
-            ]
-        },
-    )
-    await hass.async_block_till_done()
-    await hass.services.async_call(
-        "switch", "turn_off", {"entity_id": SWITCH}, blocking=True
-    )
-    assert hass.states.get(SWITCH).state == "off"
+async def _assist(assist_and_a_switch: None) -> None:
+    """Every test here has Assist and a switch to turn on."""
 
 
 async def post_sms(client: Any, body: str, sender: str = OWNER) -> None:

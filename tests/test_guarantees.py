@@ -33,6 +33,7 @@ from .conftest import (
     Setup,
     Sim,
     actio_entry,
+    end_process,
     get_messages,
     numbers,
     send,
@@ -43,19 +44,6 @@ URL = f"/api/webhook/{WEBHOOK_ID}"
 FSYNC_INTERVAL = 1.0
 """README: the journal is forced to the disk at most once a second."""
 MESSAGES_SENT = "sensor.actio_sms_48732129000_messages_sent"
-
-
-def end_process(hass: HomeAssistant, entry_id: str) -> None:
-    """Home Assistant's process ends: nothing of the entry stays in memory.
-
-    Whatever is not on disk by now is gone, as after ``kill -9``; after an
-    unload (which saves the log) it is a clean restart. The webhook stays
-    registered, as it is at the next start before the entry is set up. After
-    a kill, do not move the clock past the log's save delay: the dropped
-    log's pending save would still come due.
-    """
-    # internal: re-point after the restructure
-    hass.data[DOMAIN].runtimes.pop(entry_id)
 
 
 def journal_file(hass: HomeAssistant, entry_id: str) -> Path:

@@ -38,56 +38,31 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 from homeassistant.util.aiohttp import MockRequest
 
-from .conftest import WEBHOOK_ID, Setup, Sim, actio_entry, get_messages, send, sms
+from .conftest import (
+    SWITCH,
+    WEBHOOK_ID,
+    Setup,
+    Sim,
+    actio_entry,
+    end_process,
+    get_messages,
+    send,
+    sms,
+)
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
 PIN = "908172"
 OWNER = "48600100200"
 COMMANDS = {CONF_COMMAND_SENDERS: [OWNER], CONF_COMMAND_PIN: PIN}
-SWITCH = "switch.kitchen_light"
 COMMAND = "turn on the kitchen light"
 RECEIVED_COUNT = "sensor.actio_sms_48732129000_messages_received"
 PARTS_TODAY = "sensor.actio_sms_48732129000_sms_parts_sent_today"
 COST = "sensor.actio_sms_48732129000_sms_cost_this_month"
 
 
-def end_process(hass: HomeAssistant, entry_id: str) -> None:
-    """Home Assistant's process ends: nothing of the entry stays in memory.
-
-    Whatever is not on disk by now is gone, as after ``kill -9``; after an
-    unload (which saves the log) it is a clean restart. The webhook stays
-    registered, as it is at the next start before the entry is set up. After
-    a kill, do not move the clock past the log's save delay: the dropped
-    log's pending save would still come due.
-    """
-    # internal: re-point after the restructure
-    hass.data[DOMAIN].runtimes.pop(entry_id)
-
-
 def journal_file(hass: HomeAssistant, entry_id: str) -> Path:
     """The entry's journal, where the README says it is."""
     return Path(hass.config.path(".storage", f"{DOMAIN}.{entry_id}.journal"))
-
-
-@pytest.fixture
-async def assist_and_a_switch(hass: HomeAssistant) -> None:
-    """Assist with its default agent, and a switch exposed to it (off)."""
-    assert await async_setup_component(hass, "homeassistant", {})
-    assert await async_setup_component(hass, "conversation", {})
-    assert await async_setup_component(
-        hass,
-        "template",
-        {
-            "template": [
-                {"switch": [{"name": "Kitchen light", "turn_on": [], "turn_off": []}]}
-            ]
-        },
-    )
-    await hass.async_block_till_done()
-    await hass.services.async_call(
-        "switch", "turn_off", {"entity_id": SWITCH}, blocking=True
-    )
-    assert hass.states.get(SWITCH).state == "off"
 
 
 # --- Control by SMS: only the PIN itself, as a word of its own, opens it ------

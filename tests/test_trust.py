@@ -17,7 +17,6 @@ from custom_components.actio_sms.const import (
     EVENT_COMMAND,
     EVENT_MESSAGE_RECEIVED,
 )
-from custom_components.actio_sms.data import DATA_ACTIO
 from custom_components.actio_sms.store import journal_path
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -26,27 +25,32 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from .conftest import (
+    SWITCH,
     UNMASKED_NUMBER,
     WEBHOOK_ID,
     Setup,
     Sim,
     actio_entry,
+    end_process,
     get_messages,
     send,
     sms,
 )
-from .test_commands import OWNER, PIN, SWITCH, assist_and_a_switch, post_sms
-
-__all__ = ["assist_and_a_switch"]  # the fixture: Assist and a switch to turn on
+from .test_commands import OWNER, PIN, post_sms
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
 OPTIONS = {CONF_COMMAND_SENDERS: [OWNER], CONF_COMMAND_PIN: PIN}
 
 
+@pytest.fixture(autouse=True)
+async def _assist(assist_and_a_switch: None) -> None:
+    """Assist and a switch to turn on."""
+
+
 async def restart(hass: HomeAssistant, entry: Any) -> None:
     """Unload, forget everything in memory, set up again from the files."""
     await hass.config_entries.async_unload(entry.entry_id)
-    hass.data[DATA_ACTIO].runtimes.pop(entry.entry_id)
+    end_process(hass, entry.entry_id)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
 
