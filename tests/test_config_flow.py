@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
 from unittest.mock import patch
 
+import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
 )
 
+from custom_components.actio_sms.actio import (
+    ActioAnswerLostError,
+    ActioNoFundsError,
+    ActioNotFoundError,
+    ActioRateLimitError,
+    ActioResponseError,
+)
 from custom_components.actio_sms.const import (
     CONF_ALLOWED_SOURCES,
     CONF_API_MODE,
     CONF_API_URL,
     CONF_BULK,
     CONF_CLOUDHOOK,
+    CONF_COMMAND_AGENT,
     CONF_COMMAND_PIN,
     CONF_COMMAND_REPLY,
     CONF_COMMAND_SENDERS,
@@ -41,6 +51,7 @@ from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.translation import async_get_translations
 
 from .conftest import (
     FAMILY,
@@ -203,6 +214,13 @@ async def test_user_flow_errors_then_recover(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+async def error_text(hass: HomeAssistant, result: Any, field: str = "base") -> str:
+    """The words a person reads for a flow's error, as the frontend fills them."""
+    translations = await async_get_translations(hass, "en", "config", [DOMAIN])
+    text = translations[f"component.{DOMAIN}.config.error.{result['errors'][field]}"]
+    return str(text).format(**result["description_placeholders"])
+
+
 async def test_user_flow_cannot_connect(hass: HomeAssistant, simulator: Sim) -> None:
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
@@ -213,19 +231,148 @@ async def test_user_flow_cannot_connect(hass: HomeAssistant, simulator: Sim) -> 
         result["flow_id"], user_input(f"http://127.0.0.1:{port}")
     )
     assert result["errors"] == {"base": "cannot_connect"}
-    # The error says why, and the changed URL stays in sight.
-    assert f"127.0.0.1:{port}" in result["description_placeholders"]["reason"]
+    # Words that name the host, not aiohttp's exception; the changed URL stays
+    # in sight.
+    assert await error_text(hass, result) == (
+        f"Cannot connect to 127.0.0.1:{port}: check the API URL and that this "
+        "Home Assistant is online."
+    )
     assert result["data_schema"].schema["advanced"].options == {"collapsed": False}
     simulator.fault("500", count=1)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(simulator.url)
     )
-    assert result["errors"] == {"base": "cannot_connect"}
-    assert result["description_placeholders"]["reason"] == "ACTIO server error 500"
+    assert result["errors"] == {"base": "server_error"}
+    host = simulator.url.removeprefix("http://")
+    assert await error_text(hass, result) == (
+        f"ACTIO's API at {host} has a problem on its side; try again later."
+    )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(simulator.url)
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize(
+    ("fault", "field", "error"),
+    [
+        ("429", "base", "rate_limited"),
+        ("402", "base", "no_funds"),
+        ("404", "advanced", "wrong_api"),
+        ("html", "advanced", "wrong_api"),
+        ("timeout", "base", "no_answer"),
+    ],
+)
+async def test_user_flow_errors_are_words(
+    hass: HomeAssistant, simulator: Sim, fault: str, field: str, error: str
+) -> None:
+    """Each way the probe fails is a sentence with the host, never raw text."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    with patch(
+        "custom_components.actio_sms.config_flow.ActioClient.check_credentials",
+        side_effect={
+            "429": ActioRateLimitError(30),
+            "402": ActioNoFundsError("No funds left on the ACTIO account"),
+            "404": ActioNotFoundError("Endpoint not found", 404),
+            "html": ActioResponseError("Answer is not JSON", 200),
+            "timeout": ActioAnswerLostError("Timed out waiting for ACTIO", None),
+        }[fault],
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], user_input("https://sms.example.com:8443/api")
+        )
+    assert result["errors"] == {field: error}
+    text = await error_text(hass, result, field)
+    assert "ACTIO" in text or "sms.example.com:8443" in text
+    assert "{" not in text
+    for raw in ("Timed out", "Endpoint", "JSON", "retry after", "No funds left"):
+        assert raw not in text
+
+
+async def test_token_is_trimmed_and_an_empty_one_refused(
+    hass: HomeAssistant, simulator: Sim
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url, token="   ")
+    )
+    assert result["errors"] == {CONF_TOKEN: "empty_token"}
+    assert simulator.requests == []  # ACTIO was not asked with an empty token
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url, token=f"  {TOKEN}\n")
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_TOKEN] == TOKEN
+
+
+async def test_url_without_scheme_is_a_form_error(
+    hass: HomeAssistant, simulator: Sim
+) -> None:
+    """ "msg-api.actio.pl/api" is said to need http(s)://, above the section."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input("msg-api.actio.pl/api")
+    )
+    assert result["errors"] == {"advanced": "invalid_url"}
+    assert result["data_schema"].schema["advanced"].options == {"collapsed": False}
+    assert await error_text(hass, result, "advanced") == (
+        "Not a whole web address: give it with http:// or https:// in front, "
+        "like https://msg-api.actio.pl."
+    )
+    assert simulator.requests == []
+
+
+async def test_one_number_rule_and_message_for_entry_and_recipient(
+    hass: HomeAssistant, simulator: Sim, mock_config_entry: MockConfigEntry
+) -> None:
+    """The same typed number is refused, or taken, alike by both forms."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    config = await async_get_translations(hass, "en", "config", [DOMAIN])
+    subentries = await async_get_translations(hass, "en", "config_subentries", [DOMAIN])
+    issues = await async_get_translations(hass, "en", "issues", [DOMAIN])
+    prefix = f"component.{DOMAIN}"
+    message = config[f"{prefix}.config.error.invalid_number"]
+    assert subentries[f"{prefix}.config_subentries.recipient.error.invalid_number"] == (
+        message
+    )
+    assert (
+        issues[f"{prefix}.issues.invalid_sender.fix_flow.error.invalid_number"]
+        == message
+    )
+    for typed, valid in (
+        ("12345", False),
+        ("600 100 20", False),
+        ("+48 600 100 2000", False),
+        ("phone", False),
+        ("600 100 200", True),
+        ("+49 30 1234567", True),
+    ):
+        entry_form = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USER}
+        )
+        entry_form = await hass.config_entries.flow.async_configure(
+            entry_form["flow_id"], user_input(simulator.url, sender=typed)
+        )
+        recipient_form = await hass.config_entries.subentries.async_init(
+            (mock_config_entry.entry_id, SUBENTRY_RECIPIENT),
+            context={"source": SOURCE_USER},
+        )
+        recipient_form = await hass.config_entries.subentries.async_configure(
+            recipient_form["flow_id"], {CONF_NAME: "Someone", CONF_NUMBER: typed}
+        )
+        refused = {CONF_SENDER: "invalid_number"}
+        assert (entry_form.get("errors") == refused) is not valid, typed
+        assert (recipient_form.get("errors") == {CONF_NUMBER: "invalid_number"}) is (
+            not valid
+        ), typed
 
 
 async def test_user_flow_unknown(hass: HomeAssistant, simulator: Sim) -> None:
@@ -270,7 +417,7 @@ async def test_user_flow_already_configured(
     ("fault", "token", "error"),
     [
         (None, "still-wrong", "invalid_auth"),
-        ("500", TOKEN, "cannot_connect"),
+        ("500", TOKEN, "server_error"),
         ("422", TOKEN, "unknown"),
     ],
 )
@@ -288,13 +435,17 @@ async def test_reauth(
     result = await mock_config_entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"]["sender"] == "+48 732 129 000"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: " "}
+    )
+    assert result["errors"] == {CONF_TOKEN: "empty_token"}
     simulator.fault(fault, count=1)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOKEN: token}
     )
     assert result["errors"] == {"base": error}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TOKEN: TOKEN}
+        result["flow_id"], {CONF_TOKEN: f" {TOKEN} "}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
@@ -323,7 +474,7 @@ async def test_reconfigure(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {
-            CONF_TOKEN: "other",
+            CONF_TOKEN: " other ",
             CONF_SENDER: "+48 732 129 005",
             CONF_API_URL: simulator.url,
         },

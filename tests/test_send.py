@@ -134,7 +134,7 @@ async def test_invalid_numbers_send_nothing(
     assert err.value.translation_key == "invalid_numbers"
     assert err.value.translation_placeholders == {"numbers": "mom, 123"}
     assert str(err.value).startswith(
-        "Not valid phone numbers: mom, 123. A phone number has 9 to 15 digits"
+        "Not valid phone numbers: mom, 123. Give a Polish number as 9 digits"
     )
     assert simulator.requests == []
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import probatio as vol
+from yarl import URL
 
 from homeassistant.components import webhook
 from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
@@ -40,9 +41,14 @@ from homeassistant.helpers.selector import (
 
 from .actio import (
     DEFAULT_BASE_URL,
+    ActioAnswerLostError,
     ActioAuthError,
     ActioClient,
     ActioError,
+    ActioNoFundsError,
+    ActioRateLimitError,
+    ActioResponseError,
+    ActioServerError,
     ActioValidationError,
     ApiMode,
 )
@@ -110,36 +116,91 @@ MODE_SELECTOR = SelectSelector(
 )
 
 
+def api_host(api_url: str) -> str:
+    """The host (and port, if given) of an API URL, for the error words."""
+    try:
+        url = URL(api_url)
+    except ValueError:
+        return api_url
+    if not url.host:
+        return api_url
+    return url.host if url.explicit_port is None else f"{url.host}:{url.explicit_port}"
+
+
+def valid_api_url(api_url: str) -> bool:
+    """Whether ``api_url`` is a whole web address (http or https, with a host)."""
+    try:
+        url = URL(api_url)
+    except ValueError:
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
+
+
+def _probe_error(err: Exception) -> dict[str, str]:
+    """The form error for what the credential probe raised (words, not its text)."""
+    match err:
+        case ActioAuthError():
+            return {"base": "invalid_auth"}
+        case ActioValidationError(errors=errors) if "from" in errors:
+            return {CONF_SENDER: "invalid_sender"}
+        case ActioNoFundsError():
+            return {"base": "no_funds"}
+        case ActioRateLimitError():
+            return {"base": "rate_limited"}
+        case ActioServerError():
+            return {"base": "server_error"}
+        case ActioAnswerLostError():
+            return {"base": "no_answer"}
+        case ActioResponseError():
+            # Something answered, but not as ACTIO's API does: the URL is wrong.
+            return {CONF_API_URL: "wrong_api"}
+        case ActioValidationError():
+            return {"base": "unknown"}
+        case ActioError():
+            return {"base": "cannot_connect"}
+    LOGGER.error("Unexpected error while checking ACTIO credentials", exc_info=err)
+    return {"base": "unknown"}
+
+
 async def async_validate(
     hass: HomeAssistant, token: str, sender: str, api_url: str, mode: ApiMode
 ) -> tuple[str | None, dict[str, str], dict[str, str]]:
-    """Normalise the sender and probe ACTIO; return (sender, errors, placeholders).
+    """Check the fields, then probe ACTIO; return (sender, errors, placeholders).
 
-    The placeholders carry why ACTIO could not be reached, for the error text.
+    ``token`` comes trimmed. Errors are keyed by the field to fix (token,
+    sender, api_url) or ``base``; every one is a translated sentence, the
+    placeholders give it ACTIO's host, never an exception's text. ACTIO is
+    asked only when the fields themselves are fine.
     """
-    placeholders = {"reason": ""}
+    placeholders = {"host": api_host(api_url), "default_url": DEFAULT_BASE_URL}
+    errors: dict[str, str] = {}
+    number: str | None = None
+    if not token:
+        errors[CONF_TOKEN] = "empty_token"
     await async_load_metadata(hass)
     try:
         number = normalize_number(sender)
     except InvalidNumberError:
         # Not a number at all: ACTIO was not asked, so do not blame ACTIO.
-        return None, {CONF_SENDER: "invalid_number"}, placeholders
+        errors[CONF_SENDER] = "invalid_number"
+    if not valid_api_url(api_url):
+        errors[CONF_API_URL] = "invalid_url"
+    if errors or number is None:
+        return number, errors, placeholders
     client = ActioClient(async_get_clientsession(hass), token, base_url=api_url)
     try:
         await client.check_credentials(number, mode=mode)
-    except ActioAuthError:
-        return number, {"base": "invalid_auth"}, placeholders
-    except ActioValidationError as err:
-        if "from" in err.errors:
-            return number, {CONF_SENDER: "invalid_sender"}, placeholders
-        return number, {"base": "unknown"}, placeholders
-    except ActioError as err:
-        placeholders["reason"] = str(err)
-        return number, {"base": "cannot_connect"}, placeholders
-    except Exception:  # noqa: BLE001
-        LOGGER.exception("Unexpected error while checking ACTIO credentials")
-        return number, {"base": "unknown"}, placeholders
+    except Exception as err:  # noqa: BLE001
+        return number, _probe_error(err), placeholders
     return number, {}, placeholders
+
+
+def errors_in(errors: dict[str, str], fields: set[str], other: str) -> dict[str, str]:
+    """``errors`` with those on fields a form does not show moved to ``other``."""
+    return {
+        key if key in fields or key == "base" else other: error
+        for key, error in errors.items()
+    }
 
 
 def sender_updates(entry: ConfigEntry[Any], sender: str) -> dict[str, Any]:
@@ -191,26 +252,27 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the token and the sender number."""
         errors: dict[str, str] = {}
-        placeholders = {"reason": ""}
+        placeholders = {"host": api_host(DEFAULT_BASE_URL)}
         changed_advanced = False
         if user_input is not None:
+            token = str(user_input[CONF_TOKEN]).strip()
             advanced = user_input.get(SECTION_ADVANCED, {})
-            api_url = str(advanced.get(CONF_API_URL) or DEFAULT_BASE_URL).rstrip("/")
+            api_url = str(advanced.get(CONF_API_URL) or DEFAULT_BASE_URL).strip()
+            api_url = api_url.rstrip("/")
             mode = ApiMode(advanced.get(CONF_API_MODE, ApiMode.SMS))
             changed_advanced = api_url != DEFAULT_BASE_URL or mode is not ApiMode.SMS
             sender, errors, placeholders = await async_validate(
-                self.hass,
-                user_input[CONF_TOKEN],
-                user_input[CONF_SENDER],
-                api_url,
-                mode,
+                self.hass, token, user_input[CONF_SENDER], api_url, mode
             )
+            # The URL is inside the section: its error shows above it.
+            errors = errors_in(errors, {CONF_TOKEN, CONF_SENDER}, SECTION_ADVANCED)
+            changed_advanced |= SECTION_ADVANCED in errors
             if sender and not errors:
                 await self.async_set_unique_id(sender)
                 self._abort_if_unique_id_configured()
                 return await self._async_create(
                     {
-                        CONF_TOKEN: user_input[CONF_TOKEN],
+                        CONF_TOKEN: token,
                         CONF_SENDER: sender,
                         CONF_API_URL: api_url,
                         CONF_API_MODE: mode.value,
@@ -275,18 +337,20 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for a new token."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
-        placeholders = {"reason": ""}
+        placeholders = {"host": api_host(entry.data[CONF_API_URL])}
         if user_input is not None:
+            token = str(user_input[CONF_TOKEN]).strip()
             _, errors, placeholders = await async_validate(
                 self.hass,
-                user_input[CONF_TOKEN],
+                token,
                 entry.data[CONF_SENDER],
                 entry.data[CONF_API_URL],
                 ApiMode(entry.data[CONF_API_MODE]),
             )
+            errors = errors_in(errors, {CONF_TOKEN}, "base")
             if not errors:
                 return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
+                    entry, data_updates={CONF_TOKEN: token}
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
@@ -304,12 +368,16 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change token, sender or API URL."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
-        placeholders = {"reason": ""}
+        placeholders = {
+            "host": api_host(entry.data[CONF_API_URL]),
+            "default_url": DEFAULT_BASE_URL,
+        }
         if user_input is not None:
-            api_url = str(user_input[CONF_API_URL]).rstrip("/")
+            token = str(user_input[CONF_TOKEN]).strip()
+            api_url = str(user_input[CONF_API_URL]).strip().rstrip("/")
             sender, errors, placeholders = await async_validate(
                 self.hass,
-                user_input[CONF_TOKEN],
+                token,
                 user_input[CONF_SENDER],
                 api_url,
                 ApiMode(entry.data[CONF_API_MODE]),
@@ -323,8 +391,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                     entry,
                     unique_id=updates["unique_id"],
                     title=updates["title"],
-                    data=updates["data"]
-                    | {CONF_TOKEN: user_input[CONF_TOKEN], CONF_API_URL: api_url},
+                    data=updates["data"] | {CONF_TOKEN: token, CONF_API_URL: api_url},
                 )
         return self.async_show_form(
             step_id="reconfigure",

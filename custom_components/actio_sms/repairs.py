@@ -14,7 +14,13 @@ from homeassistant.components.repairs import (
 from homeassistant.core import HomeAssistant
 
 from .actio import ApiMode
-from .config_flow import PHONE_SELECTOR, async_validate, sender_updates
+from .config_flow import (
+    PHONE_SELECTOR,
+    api_host,
+    async_validate,
+    errors_in,
+    sender_updates,
+)
 from .const import (
     CONF_API_MODE,
     CONF_API_URL,
@@ -46,7 +52,7 @@ class InvalidSenderRepairFlow(RepairsFlow):
         """Ask for the number."""
         entry = self._entry
         errors: dict[str, str] = {}
-        placeholders = {"reason": ""}
+        placeholders = {"host": api_host(entry.data[CONF_API_URL])}
         if user_input is not None:
             sender, errors, placeholders = await async_validate(
                 self.hass,
@@ -55,6 +61,8 @@ class InvalidSenderRepairFlow(RepairsFlow):
                 entry.data[CONF_API_URL],
                 ApiMode(entry.data[CONF_API_MODE]),
             )
+            # Only the number is asked here; the rest is said above the form.
+            errors = errors_in(errors, {CONF_SENDER}, "base")
             if sender and not errors:
                 if any(
                     other.unique_id == sender and other.entry_id != entry.entry_id
