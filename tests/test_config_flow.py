@@ -36,6 +36,7 @@ from custom_components.actio_sms.const import (
     CONF_ENCODING,
     CONF_HISTORY_DAYS,
     CONF_HISTORY_SIZE,
+    CONF_LLM_TOOLS,
     CONF_MAX_PARTS,
     CONF_NUMBER,
     CONF_PRICE_PER_PART,
@@ -505,10 +506,50 @@ async def test_reconfigure_to_existing_sender(
     assert result["reason"] == "already_configured"
 
 
+SECTIONS = {
+    "sending": [CONF_BULK, CONF_CONCURRENCY, CONF_ENCODING, CONF_DEFAULT_RECIPIENTS],
+    "history": [CONF_ALLOWED_SOURCES, CONF_HISTORY_SIZE, CONF_HISTORY_DAYS],
+    "spend_guard": [
+        CONF_DAILY_LIMIT,
+        CONF_DUPLICATE_WINDOW,
+        CONF_MAX_PARTS,
+        CONF_PRICE_PER_PART,
+    ],
+    "commands": [
+        CONF_COMMAND_SENDERS,
+        CONF_COMMAND_AGENT,
+        CONF_COMMAND_PIN,
+        CONF_COMMAND_AGENT,
+        CONF_COMMAND_REPLY,
+    ],
+    "assist": [CONF_LLM_TOOLS],
+}
+
+
+def nest(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Flat options as the options form's sections take them."""
+    return {
+        name: {key: options[key] for key in keys if key in options}
+        for name, keys in SECTIONS.items()
+    }
+
+
+def suggested(schema: Any, key: str, section_name: str | None = None) -> Any:
+    """The value a form shows in ``key`` (inside ``section_name``, if given)."""
+    if section_name is not None:
+        schema = schema.schema[section_name].schema
+    [marker] = [marker for marker in schema.schema if marker == key]
+    return (marker.description or {}).get("suggested_value")
+
+
 async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert CONF_BULK in result["data_schema"].schema
+    schema = result["data_schema"].schema
+    # Sections, closed, as the setup form's Advanced.
+    assert list(schema) == list(SECTIONS)
+    assert all(schema[name].options == {"collapsed": True} for name in SECTIONS)
+    assert CONF_BULK in schema["sending"].schema.schema
     options = {
         CONF_BULK: True,
         CONF_CONCURRENCY: 8.0,
@@ -521,19 +562,24 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_DUPLICATE_WINDOW: 0.0,
         CONF_MAX_PARTS: 4.0,
         CONF_PRICE_PER_PART: 0.09,
+        CONF_LLM_TOOLS: True,
     }
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], options
+        result["flow_id"], nest(options)
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_DEFAULT_RECIPIENTS: "invalid_numbers"}
+    # Above the section that holds the field, and that section opens.
+    assert result["errors"] == {"sending": "invalid_numbers"}
     assert result["description_placeholders"]["numbers"] == "bad"
+    assert result["data_schema"].schema["sending"].options == {"collapsed": False}
+    assert result["data_schema"].schema["history"].options == {"collapsed": True}
     options[CONF_DEFAULT_RECIPIENTS] = ["600 100 200", "+48600100200", "600100201"]
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], options
+        result["flow_id"], nest(options)
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
+    # Stored flat, with the keys of before.
     assert init_integration.options == {
         CONF_BULK: True,
         CONF_CONCURRENCY: 8,
@@ -547,7 +593,9 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
         CONF_MAX_PARTS: 4,
         CONF_PRICE_PER_PART: 0.09,
         CONF_COMMAND_SENDERS: [],
+        CONF_COMMAND_AGENT: "conversation.home_assistant",
         CONF_COMMAND_REPLY: True,
+        CONF_LLM_TOOLS: True,
     }
     # The entry reloaded with the new options.
     settings = init_integration.runtime_data.settings
@@ -559,6 +607,55 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
     )
 
 
+async def test_options_of_an_existing_entry_load_into_the_sections(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """Flat options saved before the sections show in them; saving keeps them."""
+    stored = {
+        CONF_BULK: False,
+        CONF_CONCURRENCY: 2,
+        CONF_ENCODING: "ucs2",
+        CONF_DEFAULT_RECIPIENTS: ["48600100200"],
+        CONF_ALLOWED_SOURCES: True,
+        CONF_HISTORY_SIZE: 300,
+        CONF_HISTORY_DAYS: 14,
+        CONF_DAILY_LIMIT: 20,
+        CONF_DUPLICATE_WINDOW: 30,
+        CONF_MAX_PARTS: 3,
+        CONF_PRICE_PER_PART: 0.12,
+        CONF_COMMAND_SENDERS: ["48600100201"],
+        CONF_COMMAND_PIN: "4321",
+        CONF_COMMAND_REPLY: False,
+    }
+    entry = await setup_entry(actio_entry(simulator.url, options=stored))
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    form = result["data_schema"]
+    for name, keys in SECTIONS.items():
+        for key in keys:
+            assert suggested(form, key, name) == stored.get(key), key
+    # No agent chosen reads as Home Assistant's own, not as "None".
+    agent = next(
+        m for m in form.schema["commands"].schema.schema if m == "command_agent"
+    )
+    assert isinstance(agent, vol.Required)
+    assert agent.default() == "conversation.home_assistant"
+    assert (
+        next(
+            m for m in form.schema["assist"].schema.schema if m == CONF_LLM_TOOLS
+        ).default()
+        is False
+    )
+    # What the frontend sends back for that form: every section, defaults filled.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], nest(stored)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == stored | {
+        CONF_COMMAND_AGENT: "conversation.home_assistant",
+        CONF_LLM_TOOLS: False,
+    }
+
+
 async def test_options_3cx_has_no_bulk(hass: HomeAssistant, simulator: Sim) -> None:
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -567,7 +664,7 @@ async def test_options_3cx_has_no_bulk(hass: HomeAssistant, simulator: Sim) -> N
     )
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert CONF_BULK not in result["data_schema"].schema
+    assert CONF_BULK not in result["data_schema"].schema["sending"].schema.schema
     assert result["description_placeholders"]["bulk_note"] == "3cx"
 
 
@@ -684,24 +781,25 @@ async def test_options_commands(
         CONF_COMMAND_REPLY: True,
     }
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], options
+        result["flow_id"], nest(options)
     )
-    assert result["errors"] == {CONF_COMMAND_SENDERS: "invalid_numbers"}
+    assert result["errors"] == {"commands": "invalid_numbers"}
     options[CONF_COMMAND_SENDERS] = ["+48 600 100 200"]
     for pin in ("123", "12 34"):
         result = await hass.config_entries.options.async_configure(
-            result["flow_id"], options | {CONF_COMMAND_PIN: pin}
+            result["flow_id"], nest(options | {CONF_COMMAND_PIN: pin})
         )
-        assert result["errors"] == {CONF_COMMAND_PIN: "invalid_pin"}
+        assert result["errors"] == {"commands": "invalid_pin"}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], options
+        result["flow_id"], nest(options)
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     settings = init_integration.runtime_data.settings
     assert settings.command_senders == {"48600100200"}
     assert (settings.command_pin, settings.command_reply) == ("4321", True)
-    assert settings.command_agent is None
+    # Home Assistant's own agent, picked by default.
+    assert settings.command_agent == "conversation.home_assistant"
 
 
 async def test_options_offer_recipients_by_name(
@@ -716,8 +814,11 @@ async def test_options_offer_recipients_by_name(
         )
     )
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    for field in (CONF_DEFAULT_RECIPIENTS, CONF_COMMAND_SENDERS):
-        config = result["data_schema"].schema[field].config
+    for name, field in (
+        ("sending", CONF_DEFAULT_RECIPIENTS),
+        ("commands", CONF_COMMAND_SENDERS),
+    ):
+        config = result["data_schema"].schema[name].schema.schema[field].config
         assert config["multiple"]
         assert config["custom_value"]
         assert config["options"] == [
@@ -727,17 +828,19 @@ async def test_options_offer_recipients_by_name(
         ]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {
-            CONF_DEFAULT_RECIPIENTS: ["48600100201", "+48 600 100 202"],
-            CONF_COMMAND_SENDERS: ["48600100200"],
-            CONF_CONCURRENCY: 4,
-            CONF_ENCODING: "ucs2",
-            CONF_HISTORY_SIZE: 1000,
-            CONF_HISTORY_DAYS: 30,
-            CONF_DAILY_LIMIT: 200,
-            CONF_DUPLICATE_WINDOW: 60,
-            CONF_MAX_PARTS: 10,
-        },
+        nest(
+            {
+                CONF_DEFAULT_RECIPIENTS: ["48600100201", "+48 600 100 202"],
+                CONF_COMMAND_SENDERS: ["48600100200"],
+                CONF_CONCURRENCY: 4,
+                CONF_ENCODING: "ucs2",
+                CONF_HISTORY_SIZE: 1000,
+                CONF_HISTORY_DAYS: 30,
+                CONF_DAILY_LIMIT: 200,
+                CONF_DUPLICATE_WINDOW: 60,
+                CONF_MAX_PARTS: 10,
+            }
+        ),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_DEFAULT_RECIPIENTS] == ["48600100201", "48600100202"]

@@ -71,12 +71,14 @@ from .const import (
     CONF_ENCODING,
     CONF_HISTORY_DAYS,
     CONF_HISTORY_SIZE,
+    CONF_LLM_TOOLS,
     CONF_MAX_PARTS,
     CONF_NUMBER,
     CONF_PRICE_PER_PART,
     CONF_SENDER,
     CONF_TOKEN,
     CURRENCY,
+    DEFAULT_COMMAND_AGENT,
     DEFAULT_CONCURRENCY,
     DEFAULT_DAILY_LIMIT,
     DEFAULT_DUPLICATE_WINDOW,
@@ -104,9 +106,30 @@ from .settings import (
 )
 
 SECTION_ADVANCED = "advanced"
+# The options form's sections; the options are stored flat, as before.
+OPTION_SECTIONS: Final[dict[str, tuple[str, ...]]] = {
+    "sending": (CONF_BULK, CONF_CONCURRENCY, CONF_ENCODING, CONF_DEFAULT_RECIPIENTS),
+    "history": (CONF_ALLOWED_SOURCES, CONF_HISTORY_SIZE, CONF_HISTORY_DAYS),
+    "spend_guard": (
+        CONF_DAILY_LIMIT,
+        CONF_DUPLICATE_WINDOW,
+        CONF_MAX_PARTS,
+        CONF_PRICE_PER_PART,
+    ),
+    "commands": (
+        CONF_COMMAND_SENDERS,
+        CONF_COMMAND_PIN,
+        CONF_COMMAND_AGENT,
+        CONF_COMMAND_REPLY,
+    ),
+    "assist": (CONF_LLM_TOOLS,),
+}
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 PHONE_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
+LIMIT_SELECTOR = NumberSelector(
+    NumberSelectorConfig(min=0, max=1_000_000, step=1, mode=NumberSelectorMode.BOX)
+)
 MODE_SELECTOR = SelectSelector(
     SelectSelectorConfig(
         options=[m.value for m in ApiMode],
@@ -429,30 +452,66 @@ def _numbers_selector(entry: ConfigEntry[Any]) -> SelectSelector:
     )
 
 
+def flat_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The options form's input without its sections: the keys as stored."""
+    flat: dict[str, Any] = {}
+    for key, value in user_input.items():
+        if key in OPTION_SECTIONS and isinstance(value, Mapping):
+            flat |= value
+        else:
+            flat[key] = value
+    return flat
+
+
+def sectioned_options(options: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Stored (flat) options as the form's sections, for its suggested values."""
+    return {
+        name: {key: options[key] for key in keys if key in options}
+        for name, keys in OPTION_SECTIONS.items()
+    }
+
+
+def section_of(key: str) -> str:
+    """The options form's section that holds ``key``."""
+    return next(name for name, keys in OPTION_SECTIONS.items() if key in keys)
+
+
+FORM_OPTIONS: Final = frozenset(
+    key for keys in OPTION_SECTIONS.values() for key in keys
+)
+
+
 class ActioOptionsFlow(OptionsFlow):
-    """Behaviour: sending, history and webhook settings."""
+    """Behaviour: sending, history, spend guard, commands and Assist's tools."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """One form for all options."""
+        """One form, in sections; the options are stored flat."""
         errors: dict[str, str] = {}
         placeholders = {"numbers": ""}
         if user_input is not None:
             await async_load_metadata(self.hass)
             try:
-                options = coerce_options(user_input)
+                options = coerce_options(flat_options(user_input))
             except OptionsError as err:
-                errors[err.field] = err.key
+                # Shown above the section that holds the field, opened.
+                errors[section_of(err.field)] = err.key
                 placeholders |= err.placeholders
             else:
-                return self.async_create_entry(data=options)
+                # Options this form does not show (none today) are kept.
+                kept = {
+                    key: value
+                    for key, value in self.config_entry.options.items()
+                    if key not in FORM_OPTIONS
+                }
+                return self.async_create_entry(data=kept | options)
         tcx = self.config_entry.data.get(CONF_API_MODE) == ApiMode.TCX
         numbers_selector = _numbers_selector(self.config_entry)
-        fields: dict[vol.Marker, Any] = {}
+        sending: dict[vol.Marker, Any] = {}
         if not tcx:
-            fields[vol.Required(CONF_BULK, default=False)] = BooleanSelector()
-        fields |= {
+            sending[vol.Required(CONF_BULK, default=False)] = BooleanSelector()
+        sending |= {
             vol.Required(CONF_CONCURRENCY, default=DEFAULT_CONCURRENCY): NumberSelector(
                 NumberSelectorConfig(min=1, max=20, step=1, mode=NumberSelectorMode.BOX)
             ),
@@ -464,6 +523,8 @@ class ActioOptionsFlow(OptionsFlow):
                 )
             ),
             vol.Optional(CONF_DEFAULT_RECIPIENTS, default=[]): numbers_selector,
+        }
+        history = {
             vol.Required(CONF_ALLOWED_SOURCES, default=False): BooleanSelector(),
             vol.Required(
                 CONF_HISTORY_SIZE, default=DEFAULT_HISTORY_SIZE
@@ -479,11 +540,9 @@ class ActioOptionsFlow(OptionsFlow):
                     min=1, max=3650, step=1, mode=NumberSelectorMode.BOX
                 )
             ),
-            vol.Required(CONF_DAILY_LIMIT, default=DEFAULT_DAILY_LIMIT): NumberSelector(
-                NumberSelectorConfig(
-                    min=0, max=1_000_000, step=1, mode=NumberSelectorMode.BOX
-                )
-            ),
+        }
+        spend_guard = {
+            vol.Required(CONF_DAILY_LIMIT, default=DEFAULT_DAILY_LIMIT): LIMIT_SELECTOR,
             vol.Required(
                 CONF_DUPLICATE_WINDOW, default=DEFAULT_DUPLICATE_WINDOW
             ): NumberSelector(
@@ -509,15 +568,41 @@ class ActioOptionsFlow(OptionsFlow):
                     unit_of_measurement=CURRENCY,
                 )
             ),
+        }
+        commands = {
             vol.Optional(CONF_COMMAND_SENDERS, default=[]): numbers_selector,
             vol.Optional(CONF_COMMAND_PIN): TOKEN_SELECTOR,
-            vol.Optional(CONF_COMMAND_AGENT): ConversationAgentSelector(),
+            # Required: the picker then offers no "None", which read as "off";
+            # it shows Home Assistant's own agent, the one used when unset.
+            vol.Required(
+                CONF_COMMAND_AGENT, default=DEFAULT_COMMAND_AGENT
+            ): ConversationAgentSelector(),
             vol.Required(CONF_COMMAND_REPLY, default=True): BooleanSelector(),
         }
+        assist = {vol.Required(CONF_LLM_TOOLS, default=False): BooleanSelector()}
+        fields = {
+            "sending": sending,
+            "history": history,
+            "spend_guard": spend_guard,
+            "commands": commands,
+            "assist": assist,
+        }
+        schema = vol.Schema(
+            {
+                vol.Required(name): section(
+                    vol.Schema(section_fields),
+                    # Closed, so the form reads as five headings; the one
+                    # with an error opens.
+                    {"collapsed": name not in errors},
+                )
+                for name, section_fields in fields.items()
+            }
+        )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(fields), user_input or dict(self.config_entry.options)
+                schema,
+                user_input or sectioned_options(self.config_entry.options),
             ),
             description_placeholders={
                 **placeholders,
