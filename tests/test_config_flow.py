@@ -467,6 +467,14 @@ async def test_reconfigure(
     await setup_entry(mock_config_entry)
     result = await mock_config_entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
+    # The number as people write it, not the stored digits.
+    assert suggested(result["data_schema"], CONF_SENDER) == "+48 732 129 000"
+    assert suggested(result["data_schema"], CONF_API_URL) == simulator.url
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_TOKEN: "other", CONF_SENDER: "48732129005", CONF_API_URL: "example"},
+    )
+    assert result["errors"] == {CONF_API_URL: "invalid_url"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {CONF_TOKEN: "other", CONF_SENDER: "48732129000", CONF_API_URL: simulator.url},
@@ -720,6 +728,8 @@ async def test_recipient_subentry_reconfigure(
     mom = next(s for s in entry.subentries.values() if s.title == "Mom")
     result = await entry.start_subentry_reconfigure_flow(hass, mom.subentry_id)
     assert result["step_id"] == "reconfigure"
+    assert suggested(result["data_schema"], CONF_NAME) == "Mom"
+    assert suggested(result["data_schema"], CONF_NUMBER) == "+48 600 100 200"
     # Dad's number is taken.
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_NAME: "Mom", CONF_NUMBER: "600100201"}

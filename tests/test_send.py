@@ -581,7 +581,10 @@ async def test_several_entries(
     with pytest.raises(ServiceValidationError) as err:
         await send(hass, "600100200")
     assert err.value.translation_key == "entry_required"
-    assert err.value.translation_placeholders == {"senders": "48732129000, 48732129005"}
+    # As people read numbers.
+    assert err.value.translation_placeholders == {
+        "senders": "+48 732 129 000, +48 732 129 005"
+    }
 
     await send(hass, "600100200", config_entry_id=second.entry_id)
     assert simulator.outbox[-1].sender == "48732129005"

@@ -426,7 +426,12 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                         vol.Required(CONF_API_URL): URL_SELECTOR,
                     }
                 ),
-                user_input or dict(entry.data),
+                # The number as people write it, not as it is stored.
+                user_input
+                or {
+                    **entry.data,
+                    CONF_SENDER: format_number(entry.data[CONF_SENDER]),
+                },
             ),
             description_placeholders=placeholders,
             errors=errors,
@@ -669,7 +674,11 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
                     },
                 )
         suggested = user_input or (
-            {CONF_NAME: current.title, CONF_NUMBER: current.data[CONF_NUMBER]}
+            {
+                CONF_NAME: current.title,
+                # As people write it: +48 600 100 200.
+                CONF_NUMBER: format_number(str(current.data[CONF_NUMBER])),
+            }
             if current
             else None
         )
