@@ -17,7 +17,7 @@ from .cloudhook import async_delete_cloudhook
 from .commands import async_remove_command_user
 from .const import CONF_CLOUDHOOK, DOMAIN, LOGGER
 from .data import DATA_ACTIO, ActioConfigEntry, ActioData, async_get_runtime
-from .entity import entry_device_info
+from .entity import async_mark_unavailable, entry_device_info
 from .issues import async_track_webhook_reachable
 from .outbox import (
     async_forget_failed_deliveries,
@@ -58,7 +58,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
     """Set up ACTIO SMS from a config entry."""
     async_register_webhook(hass, entry)  # a new entry, made after startup
     runtime = async_get_runtime(hass, entry)
-    await runtime.async_start()
+    try:
+        await runtime.async_start()
+    except Exception:
+        async_mark_unavailable(hass, entry)
+        raise
     entry.runtime_data = runtime
     # Created up front so recipient devices can point at it (via_device_id).
     dr.async_get(hass).async_get_or_create(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
@@ -47,3 +50,17 @@ def entry_device_info(runtime: ActioRuntime) -> DeviceInfo:
         entry_type=DeviceEntryType.SERVICE,
         configuration_url="https://panel.actio.pl",
     )
+
+
+@callback
+def async_mark_unavailable(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Show the entry's entities that have no state as unavailable.
+
+    What Home Assistant does at startup for entities not provided: after a
+    reload removed the notify entities' states (``notify.py``), an entry that
+    fails to load again leaves them unavailable like its other entities.
+    """
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if not entity.disabled and hass.states.get(entity.entity_id) is None:
+            entity.write_unavailable_state(hass)

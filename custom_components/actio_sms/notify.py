@@ -12,7 +12,7 @@ from homeassistant.components.notify.const import (
     DOMAIN as NOTIFY_DOMAIN,
 )
 from homeassistant.components.notify.legacy import BaseNotificationService
-from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -148,6 +148,26 @@ class ActioNotifyBase(ActioEntity, NotifyEntity):
     def recipients(self) -> Sequence[str]:
         """Who this entity texts."""
         raise NotImplementedError
+
+    async def async_will_remove_from_hass(self) -> None:
+        """While the entry unloads, leave the state machine: no "Sent" lines.
+
+        Home Assistant's logbook lists every change of a notify entity's state
+        that has an old state (it leaves out only counters, images, proximity
+        and sensors with a unit or state class), and Activity shows a notify
+        entity's timestamp state as "Sent". Removed with its registry entry
+        kept, an entity is set unavailable; a reload therefore wrote two lines
+        per recipient, "unavailable" and then the restored time as "Sent", as
+        if an SMS had gone out. Without its registry entry here, Home
+        Assistant removes the state instead: the recorder stores no state for
+        a removal and the state added back has no old one, so the logbook
+        lists neither. The last time comes back through RestoreEntity; if the
+        entry then fails to load, ``async_setup_entry`` marks the entity
+        unavailable, as Home Assistant does at startup.
+        """
+        await super().async_will_remove_from_hass()
+        if self.runtime.entry.state is ConfigEntryState.UNLOAD_IN_PROGRESS:
+            self.registry_entry = None
 
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Send; a title becomes the first line."""
