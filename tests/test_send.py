@@ -760,6 +760,21 @@ async def test_legacy_notify_describes_itself(
     """Not notify's generic "…using the actio_sms service" text."""
     description = async_get_cached_service_description(hass, "notify", DOMAIN)
     assert description is not None
-    assert description["name"] == "Send an SMS with ACTIO"
-    assert "as an SMS through ACTIO" in description["description"]
+    assert description["name"] == "Send an SMS with ACTIO (legacy)"
+    # When to pick it, and what to pick instead.
+    assert "for tools that expect a notify service" in description["description"]
+    assert "notify.send_message" in description["description"]
+    assert "actio_sms.send_message" in description["description"]
     assert "target" in description["fields"]
+
+
+async def test_legacy_notify_describes_itself_in_polish(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, setup_entry: Setup
+) -> None:
+    """A legacy service takes no translations: HA's language picks the words."""
+    hass.config.language = "pl"
+    await setup_entry(mock_config_entry)
+    description = async_get_cached_service_description(hass, "notify", DOMAIN)
+    assert description is not None
+    assert description["name"] == "Wyślij SMS przez ACTIO (starsza usługa)"
+    assert "notify.send_message" in description["description"]
