@@ -305,6 +305,17 @@ async def set_sim_webhook(
         resp.raise_for_status()
 
 
+def in_sections(schema: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
+    """Flat option values nested as the form's sections (``expandable``) hold them."""
+    nested: dict[str, Any] = {}
+    for field in schema:
+        if field.get("type") == "expandable":
+            nested[field["name"]] = in_sections(field["schema"], values)
+        elif field["name"] in values:
+            nested[field["name"]] = values[field["name"]]
+    return nested
+
+
 async def set_options(api: HassApi, entry_id: str, **options: Any) -> None:
     """Run the options flow through the REST API (defaults for what is not given)."""
     flow = await api.post(
@@ -323,7 +334,8 @@ async def set_options(api: HassApi, entry_id: str, **options: Any) -> None:
         "max_parts": 10,
     } | options
     result = await api.post(
-        f"/api/config/config_entries/options/flow/{flow['flow_id']}", values
+        f"/api/config/config_entries/options/flow/{flow['flow_id']}",
+        in_sections(flow["data_schema"], values),
     )
     if result["type"] != "create_entry":
         msg = f"options flow did not finish: {result}"

@@ -124,3 +124,34 @@ async def test_entity_ids_keep_the_digits(
         )
     [device] = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert device.name == "ACTIO SMS +48 732 129 000"
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_counters_show_as_whole_numbers(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """What the frontend formats states and more-info values with: "dp"."""
+    entry = await setup_entry(
+        actio_entry(simulator.url, options={"price_per_part": 0.1})
+    )
+    registry = er.async_get(hass)
+    precision = {
+        entity.entity_id: json.loads(entity.display_json_repr or b"{}").get("dp")
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if entity.domain == "sensor"
+    }
+    counters = (
+        "messages_received",
+        "messages_sent",
+        "messages_delivered",
+        "messages_failed",
+        "sms_parts_sent_today",
+        "sms_parts_remaining_today",
+    )
+    assert precision == {
+        **{f"sensor.actio_sms_48732129000_{key}": 0 for key in counters},
+        "sensor.actio_sms_48732129000_sms_cost_this_month": 2,
+        "sensor.actio_sms_48732129000_last_received_message": None,
+        "sensor.actio_sms_48732129000_last_sent_message": None,
+        "sensor.actio_sms_48732129000_last_delivery_status": None,
+    }

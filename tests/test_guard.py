@@ -27,6 +27,7 @@ from custom_components.actio_sms.data import DATA_ACTIO
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
 from .conftest import FAMILY, WEBHOOK_ID, Setup, Sim, actio_entry, numbers, send
@@ -83,7 +84,12 @@ async def test_cap_refuses_before_any_request_on_every_surface(
             "limit": "3",
             "requested": "1",
         }
-        assert "1 SMS part(s) would go beyond the daily limit (3 of 3" in str(err.value)
+        # As a person says it, with where to raise the limit.
+        assert str(err.value) == (
+            "Not sent: the daily limit is 3 SMS parts, today's count is 3, and "
+            "this message needs 1 more. Raise the limit in the entry's options "
+            "(Configure, Spend guard) or wait until midnight"
+        )
     assert simulator.requests == []
     await hass.async_block_till_done()
     assert [e.data for e in limit_events] == [
@@ -226,6 +232,52 @@ async def test_raising_the_limit_clears_the_issue(
     await hass.async_block_till_done()
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id(entry)) is None
     await send(hass, "600100200", "two")
+
+
+async def test_the_repair_raises_the_limit(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client: Any
+) -> None:
+    """The issue is a form: a new limit, checked against today's use."""
+    assert await async_setup_component(hass, "repairs", {})
+    entry = await setup_entry(
+        actio_entry(simulator.url, options={CONF_DAILY_LIMIT: 2, **NO_DUPLICATE_CHECK})
+    )
+    await send(hass, ["600100200", "600100201"], "one each")
+    with pytest.raises(HomeAssistantError):
+        await send(hass, "600100202", "over")
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id(entry))
+    assert issue is not None
+    assert issue.is_fixable
+    client = await hass_client()
+    resp = await client.post(
+        "/api/repairs/issues/fix",
+        json={"handler": DOMAIN, "issue_id": issue_id(entry)},
+    )
+    flow = await resp.json()
+    assert flow["step_id"] == "limit"
+    assert flow["description_placeholders"] == {
+        "title": entry.title,
+        "used": "2",
+        "limit": "2",
+    }
+    [field] = flow["data_schema"]
+    assert field["name"] == CONF_DAILY_LIMIT
+    assert field["description"] == {"suggested_value": 4}
+    # A limit today's use already reaches would refuse the next send too.
+    resp = await client.post(
+        f"/api/repairs/issues/fix/{flow['flow_id']}", json={CONF_DAILY_LIMIT: 2}
+    )
+    flow = await resp.json()
+    assert flow["errors"] == {CONF_DAILY_LIMIT: "limit_too_low"}
+    resp = await client.post(
+        f"/api/repairs/issues/fix/{flow['flow_id']}", json={CONF_DAILY_LIMIT: 10}
+    )
+    assert (await resp.json())["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert entry.options[CONF_DAILY_LIMIT] == 10
+    assert entry.options[CONF_DUPLICATE_WINDOW] == 0  # the rest as it was
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id(entry)) is None
+    await send(hass, "600100202", "over no more")
 
 
 async def test_duplicates_skipped_across_surfaces_and_reported(

@@ -141,7 +141,7 @@ async def test_setup_sender_refused_offers_a_fix(
     assert flow["step_id"] == "sender"
     assert flow["description_placeholders"] == {
         "sender": "+48 732 129 000",
-        "reason": "",
+        "host": simulator.url.removeprefix("http://"),
     }
     # A number ACTIO also refuses: the form says so and stays.
     resp = await client.post(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.actio_sms.const import (
     DOMAIN,
@@ -16,7 +17,7 @@ from custom_components.actio_sms.const import (
 from custom_components.actio_sms.logbook import async_describe_events
 from homeassistant.core import Event, HomeAssistant
 
-from .conftest import FAMILY, Sim, actio_entry, numbers
+from .conftest import FAMILY, Sim, actio_entry, entry_data, numbers
 
 Describers = dict[str, Callable[[Event], dict[str, Any]]]
 
@@ -154,3 +155,45 @@ async def test_logbook(
         "mdi:message-arrow-right",
         "mdi:message-arrow-right",
     ]
+
+
+async def test_lines_name_the_entry_when_there_are_several(
+    hass: HomeAssistant, simulator: Sim
+) -> None:
+    """With two virtual numbers a line says which: its title, or ACTIO + number."""
+    first = actio_entry(simulator.url)  # titled with its digits, as 0.1 made it
+    first.add_to_hass(hass)
+    described = describers(hass)
+    received = described[EVENT_MESSAGE_RECEIVED]
+
+    def line_of(entry_id: str) -> dict[str, Any]:
+        return received(
+            Event(
+                EVENT_MESSAGE_RECEIVED,
+                {"config_entry_id": entry_id, "from": "48600100200", "body": "hi"},
+            )
+        )
+
+    # One entry: "ACTIO" says it all.
+    assert line_of(first.entry_id)["name"] == "ACTIO"
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="48732129005",
+        title="Domek",  # renamed by its user
+        data=entry_data(simulator.url) | {"sender": "48732129005"},
+    )
+    second.add_to_hass(hass)
+    third = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="48732129006",
+        title="+48 732 129 006",  # as the config flow titles an entry
+        data=entry_data(simulator.url) | {"sender": "48732129006"},
+    )
+    third.add_to_hass(hass)
+    assert line_of(first.entry_id)["name"] == "ACTIO +48 732 129 000"
+    assert line_of(second.entry_id)["name"] == "Domek"
+    assert line_of(third.entry_id)["name"] == "ACTIO +48 732 129 006"
+    # The text itself is unchanged.
+    assert line_of(second.entry_id)["message"] == "SMS from +48 600 100 200: hi"
+    # An entry removed since: its old lines still read.
+    assert line_of("gone")["name"] == "ACTIO"

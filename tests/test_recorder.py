@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -10,8 +11,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.actio_sms.const import CONF_DEFAULT_RECIPIENTS
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.history import get_significant_states
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -139,3 +142,90 @@ async def test_activity_has_one_line_per_sms_and_report(
     ]
     # The entry's device page lists our lines too.
     assert [line for line in lines["device"] if " → " not in line] == expected
+
+
+MOM = "notify.actio_sms_48732129000_mom"
+DAD = "notify.actio_sms_48732129000_dad"
+DEFAULT = "notify.actio_sms_48732129000_default_recipients"
+
+
+async def activity(ws: Any, start: datetime) -> list[str]:
+    """The logbook's lines since ``start``, as the Activity page reads them."""
+    await ws.send_json_auto_id(
+        {
+            "type": "logbook/get_events",
+            "start_time": start.isoformat(),
+            "end_time": dt_util.utcnow().isoformat(),
+        }
+    )
+    response = await ws.receive_json()
+    assert response["success"]
+    return [
+        row.get("message") or f"{row['entity_id']} → {row['state']}"
+        for row in response["result"]
+    ]
+
+
+async def test_a_reload_writes_no_activity_line(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: Sim,
+    setup_entry: Setup,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Recipients' notify entities do not turn unavailable and back ("Sent")."""
+    hass.config.components.add("frontend")
+    assert await async_setup_component(hass, "logbook", {})
+    entry = await setup_entry(
+        actio_entry(
+            simulator.url,
+            recipients=FAMILY,
+            options={CONF_DEFAULT_RECIPIENTS: ["48600100299"]},
+        )
+    )
+    # Mom's entity has a time (it sent); Dad's and the default one are unknown.
+    await hass.services.async_call(
+        "notify", "send_message", {"entity_id": MOM, "message": "Obiad"}, blocking=True
+    )
+    sent_at = hass.states.get(MOM).state
+    ws = await hass_ws_client(hass)
+    await async_wait_recording_done(hass)
+    start = dt_util.utcnow()
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await async_wait_recording_done(hass)
+    assert await activity(ws, start) == []
+    # Each came back as it was.
+    assert hass.states.get(MOM).state == sent_at
+    assert hass.states.get(DAD).state == "unknown"
+    assert hass.states.get(DEFAULT).state == "unknown"
+
+    # A send through the entity still has its line.
+    await hass.services.async_call(
+        "notify",
+        "send_message",
+        {"entity_id": DAD, "message": "Kolacja"},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    await async_wait_recording_done(hass)
+    assert "SMS to Dad (+48 600 100 201): Kolacja" in await activity(ws, start)
+
+
+async def test_a_reload_that_fails_leaves_recipients_unavailable(
+    recorder_mock: Recorder, hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """As at a startup with ACTIO down: unavailable, not gone, until it loads."""
+    entry = await setup_entry(actio_entry(simulator.url, recipients=FAMILY))
+    simulator.fault("500")
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert hass.states.get(MOM).state == "unavailable"
+    assert hass.states.get(DAD).state == "unavailable"
+    simulator.fault(None)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(MOM).state == "unknown"

@@ -134,7 +134,7 @@ async def test_invalid_numbers_send_nothing(
     assert err.value.translation_key == "invalid_numbers"
     assert err.value.translation_placeholders == {"numbers": "mom, 123"}
     assert str(err.value).startswith(
-        "Not valid phone numbers: mom, 123. A phone number has 9 to 15 digits"
+        "Not valid phone numbers: mom, 123. Give a Polish number as 9 digits"
     )
     assert simulator.requests == []
 
@@ -581,7 +581,10 @@ async def test_several_entries(
     with pytest.raises(ServiceValidationError) as err:
         await send(hass, "600100200")
     assert err.value.translation_key == "entry_required"
-    assert err.value.translation_placeholders == {"senders": "48732129000, 48732129005"}
+    # As people read numbers.
+    assert err.value.translation_placeholders == {
+        "senders": "+48 732 129 000, +48 732 129 005"
+    }
 
     await send(hass, "600100200", config_entry_id=second.entry_id)
     assert simulator.outbox[-1].sender == "48732129005"
@@ -761,6 +764,21 @@ async def test_legacy_notify_describes_itself(
     """Not notify's generic "…using the actio_sms service" text."""
     description = async_get_cached_service_description(hass, "notify", DOMAIN)
     assert description is not None
-    assert description["name"] == "Send an SMS with ACTIO"
-    assert "as an SMS through ACTIO" in description["description"]
+    assert description["name"] == "Send an SMS with ACTIO (legacy)"
+    # When to pick it, and what to pick instead.
+    assert "for tools that expect a notify service" in description["description"]
+    assert "notify.send_message" in description["description"]
+    assert "actio_sms.send_message" in description["description"]
     assert "target" in description["fields"]
+
+
+async def test_legacy_notify_describes_itself_in_polish(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, setup_entry: Setup
+) -> None:
+    """A legacy service takes no translations: HA's language picks the words."""
+    hass.config.language = "pl"
+    await setup_entry(mock_config_entry)
+    description = async_get_cached_service_description(hass, "notify", DOMAIN)
+    assert description is not None
+    assert description["name"] == "Wyślij SMS przez ACTIO (starsza usługa)"
+    assert "notify.send_message" in description["description"]

@@ -163,19 +163,22 @@ async def test_received_variables_v1_and_envelope(
             "received_at": "2026-11-27T10:15:00.000+00:00",
             "config_entry_id": entry.entry_id,
             "name": "Mom",
+            "from_label": "Mom",
         },
         {
             "id": "0",
             "idx": "0",
             "alias": None,
             "platform": RECEIVED,
-            "description": f"SMS from {STRANGER}",
+            # The number as people write it, for titles and messages.
+            "description": "SMS from +48 600 100 299",
             "from": STRANGER,
             "to": SENDER,
             "body": "Hello",
             "received_at": "2026-11-27T10:00:00.000+00:00",  # 11:00 at +01:00
             "config_entry_id": entry.entry_id,
             "name": None,
+            "from_label": "+48 600 100 299",
         },
     ]
 
@@ -614,8 +617,10 @@ async def test_llm_send_respects_the_daily_limit(
     ] is False
     answer, error = await call(api, "actio_sms__send_sms", recipient="Mom", message="3")
     assert error
-    assert answer["error"].startswith("The SMS to Mom was not sent. 1 SMS part(s)")
-    assert "daily limit (2 of 2 used today)" in answer["error"]
+    assert answer["error"].startswith(
+        "The SMS to Mom was not sent: the daily limit is 2 SMS parts"
+    )
+    assert "today's count is 2" in answer["error"]
     assert len(simulator.outbox) == 2
 
 
@@ -756,7 +761,7 @@ async def test_blueprints_forward_and_resend_at_most_once(
     await post(client, hass, sms("Not this", "48600100209"))
     await post(client, hass, sms("Forward me", "48600100208"))
     await hass.async_block_till_done()
-    assert texts_to(FORWARD_TO) == ["SMS from 48600100208\nForward me"]
+    assert texts_to(FORWARD_TO) == ["SMS from +48 600 100 208\nForward me"]
 
     [first] = (await send(hass, ["600100210"], "Paczka czeka"))["messages"]
     await post(client, hass, report(first["message_id"]))

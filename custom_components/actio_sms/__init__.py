@@ -23,7 +23,7 @@ from .data import (
     ActioRuntime,
     async_get_runtime,
 )
-from .entity import entry_device_info
+from .entity import async_mark_unavailable, entry_device_info
 from .issues import async_track_webhook_reachable
 from .outbox import (
     async_forget_failed_deliveries,
@@ -70,7 +70,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: ActioConfigEntry) -> boo
     """Set up ACTIO SMS from a config entry."""
     async_register_webhook(hass, entry)  # a new entry, made after startup
     runtime = async_get_runtime(hass, entry)
-    await runtime.async_start()
+    try:
+        await runtime.async_start()
+    except Exception:
+        async_mark_unavailable(hass, entry)
+        raise
     entry.runtime_data = runtime
     # Created up front so recipient devices can point at it (via_device_id).
     dr.async_get(hass).async_get_or_create(

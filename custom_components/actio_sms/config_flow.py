@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import probatio as vol
+from yarl import URL
 
 from homeassistant.components import webhook
 from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
@@ -40,9 +41,14 @@ from homeassistant.helpers.selector import (
 
 from .actio import (
     DEFAULT_BASE_URL,
+    ActioAnswerLostError,
     ActioAuthError,
     ActioClient,
     ActioError,
+    ActioNoFundsError,
+    ActioRateLimitError,
+    ActioResponseError,
+    ActioServerError,
     ActioValidationError,
     ApiMode,
 )
@@ -65,12 +71,15 @@ from .const import (
     CONF_ENCODING,
     CONF_HISTORY_DAYS,
     CONF_HISTORY_SIZE,
+    CONF_LLM_TOOLS,
     CONF_MAX_PARTS,
     CONF_NUMBER,
+    CONF_PANEL_EVERYONE,
     CONF_PRICE_PER_PART,
     CONF_SENDER,
     CONF_TOKEN,
     CURRENCY,
+    DEFAULT_COMMAND_AGENT,
     DEFAULT_CONCURRENCY,
     DEFAULT_DAILY_LIMIT,
     DEFAULT_DUPLICATE_WINDOW,
@@ -98,9 +107,35 @@ from .settings import (
 )
 
 SECTION_ADVANCED = "advanced"
+# The options form's sections; the options are stored flat, as before.
+OPTION_SECTIONS: Final[dict[str, tuple[str, ...]]] = {
+    "sending": (CONF_BULK, CONF_CONCURRENCY, CONF_ENCODING, CONF_DEFAULT_RECIPIENTS),
+    "history": (
+        CONF_ALLOWED_SOURCES,
+        CONF_HISTORY_SIZE,
+        CONF_HISTORY_DAYS,
+        CONF_PANEL_EVERYONE,
+    ),
+    "spend_guard": (
+        CONF_DAILY_LIMIT,
+        CONF_DUPLICATE_WINDOW,
+        CONF_MAX_PARTS,
+        CONF_PRICE_PER_PART,
+    ),
+    "commands": (
+        CONF_COMMAND_SENDERS,
+        CONF_COMMAND_PIN,
+        CONF_COMMAND_AGENT,
+        CONF_COMMAND_REPLY,
+    ),
+    "assist": (CONF_LLM_TOOLS,),
+}
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 PHONE_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
+LIMIT_SELECTOR = NumberSelector(
+    NumberSelectorConfig(min=0, max=1_000_000, step=1, mode=NumberSelectorMode.BOX)
+)
 MODE_SELECTOR = SelectSelector(
     SelectSelectorConfig(
         options=[m.value for m in ApiMode],
@@ -110,36 +145,91 @@ MODE_SELECTOR = SelectSelector(
 )
 
 
+def api_host(api_url: str) -> str:
+    """The host (and port, if given) of an API URL, for the error words."""
+    try:
+        url = URL(api_url)
+    except ValueError:
+        return api_url
+    if not url.host:
+        return api_url
+    return url.host if url.explicit_port is None else f"{url.host}:{url.explicit_port}"
+
+
+def valid_api_url(api_url: str) -> bool:
+    """Whether ``api_url`` is a whole web address (http or https, with a host)."""
+    try:
+        url = URL(api_url)
+    except ValueError:
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
+
+
+def _probe_error(err: Exception) -> dict[str, str]:
+    """The form error for what the credential probe raised (words, not its text)."""
+    match err:
+        case ActioAuthError():
+            return {"base": "invalid_auth"}
+        case ActioValidationError(errors=errors) if "from" in errors:
+            return {CONF_SENDER: "invalid_sender"}
+        case ActioNoFundsError():
+            return {"base": "no_funds"}
+        case ActioRateLimitError():
+            return {"base": "rate_limited"}
+        case ActioServerError():
+            return {"base": "server_error"}
+        case ActioAnswerLostError():
+            return {"base": "no_answer"}
+        case ActioResponseError():
+            # Something answered, but not as ACTIO's API does: the URL is wrong.
+            return {CONF_API_URL: "wrong_api"}
+        case ActioValidationError():
+            return {"base": "unknown"}
+        case ActioError():
+            return {"base": "cannot_connect"}
+    LOGGER.error("Unexpected error while checking ACTIO credentials", exc_info=err)
+    return {"base": "unknown"}
+
+
 async def async_validate(
     hass: HomeAssistant, token: str, sender: str, api_url: str, mode: ApiMode
 ) -> tuple[str | None, dict[str, str], dict[str, str]]:
-    """Normalise the sender and probe ACTIO; return (sender, errors, placeholders).
+    """Check the fields, then probe ACTIO; return (sender, errors, placeholders).
 
-    The placeholders carry why ACTIO could not be reached, for the error text.
+    ``token`` comes trimmed. Errors are keyed by the field to fix (token,
+    sender, api_url) or ``base``; every one is a translated sentence, the
+    placeholders give it ACTIO's host, never an exception's text. ACTIO is
+    asked only when the fields themselves are fine.
     """
-    placeholders = {"reason": ""}
+    placeholders = {"host": api_host(api_url), "default_url": DEFAULT_BASE_URL}
+    errors: dict[str, str] = {}
+    number: str | None = None
+    if not token:
+        errors[CONF_TOKEN] = "empty_token"
     await async_load_metadata(hass)
     try:
         number = normalize_number(sender)
     except InvalidNumberError:
         # Not a number at all: ACTIO was not asked, so do not blame ACTIO.
-        return None, {CONF_SENDER: "invalid_number"}, placeholders
+        errors[CONF_SENDER] = "invalid_number"
+    if not valid_api_url(api_url):
+        errors[CONF_API_URL] = "invalid_url"
+    if errors or number is None:
+        return number, errors, placeholders
     client = ActioClient(async_get_clientsession(hass), token, base_url=api_url)
     try:
         await client.check_credentials(number, mode=mode)
-    except ActioAuthError:
-        return number, {"base": "invalid_auth"}, placeholders
-    except ActioValidationError as err:
-        if "from" in err.errors:
-            return number, {CONF_SENDER: "invalid_sender"}, placeholders
-        return number, {"base": "unknown"}, placeholders
-    except ActioError as err:
-        placeholders["reason"] = str(err)
-        return number, {"base": "cannot_connect"}, placeholders
-    except Exception:  # noqa: BLE001
-        LOGGER.exception("Unexpected error while checking ACTIO credentials")
-        return number, {"base": "unknown"}, placeholders
+    except Exception as err:  # noqa: BLE001
+        return number, _probe_error(err), placeholders
     return number, {}, placeholders
+
+
+def errors_in(errors: dict[str, str], fields: set[str], other: str) -> dict[str, str]:
+    """``errors`` with those on fields a form does not show moved to ``other``."""
+    return {
+        key if key in fields or key == "base" else other: error
+        for key, error in errors.items()
+    }
 
 
 def sender_updates(entry: ConfigEntry[Any], sender: str) -> dict[str, Any]:
@@ -191,26 +281,27 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the token and the sender number."""
         errors: dict[str, str] = {}
-        placeholders = {"reason": ""}
+        placeholders = {"host": api_host(DEFAULT_BASE_URL)}
         changed_advanced = False
         if user_input is not None:
+            token = str(user_input[CONF_TOKEN]).strip()
             advanced = user_input.get(SECTION_ADVANCED, {})
-            api_url = str(advanced.get(CONF_API_URL) or DEFAULT_BASE_URL).rstrip("/")
+            api_url = str(advanced.get(CONF_API_URL) or DEFAULT_BASE_URL).strip()
+            api_url = api_url.rstrip("/")
             mode = ApiMode(advanced.get(CONF_API_MODE, ApiMode.SMS))
             changed_advanced = api_url != DEFAULT_BASE_URL or mode is not ApiMode.SMS
             sender, errors, placeholders = await async_validate(
-                self.hass,
-                user_input[CONF_TOKEN],
-                user_input[CONF_SENDER],
-                api_url,
-                mode,
+                self.hass, token, user_input[CONF_SENDER], api_url, mode
             )
+            # The URL is inside the section: its error shows above it.
+            errors = errors_in(errors, {CONF_TOKEN, CONF_SENDER}, SECTION_ADVANCED)
+            changed_advanced |= SECTION_ADVANCED in errors
             if sender and not errors:
                 await self.async_set_unique_id(sender)
                 self._abort_if_unique_id_configured()
                 return await self._async_create(
                     {
-                        CONF_TOKEN: user_input[CONF_TOKEN],
+                        CONF_TOKEN: token,
                         CONF_SENDER: sender,
                         CONF_API_URL: api_url,
                         CONF_API_MODE: mode.value,
@@ -275,18 +366,20 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for a new token."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
-        placeholders = {"reason": ""}
+        placeholders = {"host": api_host(entry.data[CONF_API_URL])}
         if user_input is not None:
+            token = str(user_input[CONF_TOKEN]).strip()
             _, errors, placeholders = await async_validate(
                 self.hass,
-                user_input[CONF_TOKEN],
+                token,
                 entry.data[CONF_SENDER],
                 entry.data[CONF_API_URL],
                 ApiMode(entry.data[CONF_API_MODE]),
             )
+            errors = errors_in(errors, {CONF_TOKEN}, "base")
             if not errors:
                 return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
+                    entry, data_updates={CONF_TOKEN: token}
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
@@ -304,12 +397,16 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change token, sender or API URL."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
-        placeholders = {"reason": ""}
+        placeholders = {
+            "host": api_host(entry.data[CONF_API_URL]),
+            "default_url": DEFAULT_BASE_URL,
+        }
         if user_input is not None:
-            api_url = str(user_input[CONF_API_URL]).rstrip("/")
+            token = str(user_input[CONF_TOKEN]).strip()
+            api_url = str(user_input[CONF_API_URL]).strip().rstrip("/")
             sender, errors, placeholders = await async_validate(
                 self.hass,
-                user_input[CONF_TOKEN],
+                token,
                 user_input[CONF_SENDER],
                 api_url,
                 ApiMode(entry.data[CONF_API_MODE]),
@@ -323,8 +420,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                     entry,
                     unique_id=updates["unique_id"],
                     title=updates["title"],
-                    data=updates["data"]
-                    | {CONF_TOKEN: user_input[CONF_TOKEN], CONF_API_URL: api_url},
+                    data=updates["data"] | {CONF_TOKEN: token, CONF_API_URL: api_url},
                 )
         return self.async_show_form(
             step_id="reconfigure",
@@ -336,7 +432,12 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                         vol.Required(CONF_API_URL): URL_SELECTOR,
                     }
                 ),
-                user_input or dict(entry.data),
+                # The number as people write it, not as it is stored.
+                user_input
+                or {
+                    **entry.data,
+                    CONF_SENDER: format_number(entry.data[CONF_SENDER]),
+                },
             ),
             description_placeholders=placeholders,
             errors=errors,
@@ -362,30 +463,66 @@ def _numbers_selector(entry: ConfigEntry[Any]) -> SelectSelector:
     )
 
 
+def flat_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The options form's input without its sections: the keys as stored."""
+    flat: dict[str, Any] = {}
+    for key, value in user_input.items():
+        if key in OPTION_SECTIONS and isinstance(value, Mapping):
+            flat |= value
+        else:
+            flat[key] = value
+    return flat
+
+
+def sectioned_options(options: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Stored (flat) options as the form's sections, for its suggested values."""
+    return {
+        name: {key: options[key] for key in keys if key in options}
+        for name, keys in OPTION_SECTIONS.items()
+    }
+
+
+def section_of(key: str) -> str:
+    """The options form's section that holds ``key``."""
+    return next(name for name, keys in OPTION_SECTIONS.items() if key in keys)
+
+
+FORM_OPTIONS: Final = frozenset(
+    key for keys in OPTION_SECTIONS.values() for key in keys
+)
+
+
 class ActioOptionsFlow(OptionsFlow):
-    """Behaviour: sending, history and webhook settings."""
+    """Behaviour: sending, history, spend guard, commands and Assist's tools."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """One form for all options."""
+        """One form, in sections; the options are stored flat."""
         errors: dict[str, str] = {}
         placeholders = {"numbers": ""}
         if user_input is not None:
             await async_load_metadata(self.hass)
             try:
-                options = coerce_options(user_input)
+                options = coerce_options(flat_options(user_input))
             except OptionsError as err:
-                errors[err.field] = err.key
+                # Shown above the section that holds the field, opened.
+                errors[section_of(err.field)] = err.key
                 placeholders |= err.placeholders
             else:
-                return self.async_create_entry(data=options)
+                # Options this form does not show (none today) are kept.
+                kept = {
+                    key: value
+                    for key, value in self.config_entry.options.items()
+                    if key not in FORM_OPTIONS
+                }
+                return self.async_create_entry(data=kept | options)
         tcx = self.config_entry.data.get(CONF_API_MODE) == ApiMode.TCX
         numbers_selector = _numbers_selector(self.config_entry)
-        fields: dict[vol.Marker, Any] = {}
+        sending: dict[vol.Marker, Any] = {}
         if not tcx:
-            fields[vol.Required(CONF_BULK, default=False)] = BooleanSelector()
-        fields |= {
+            sending[vol.Required(CONF_BULK, default=False)] = BooleanSelector()
+        sending |= {
             vol.Required(CONF_CONCURRENCY, default=DEFAULT_CONCURRENCY): NumberSelector(
                 NumberSelectorConfig(min=1, max=20, step=1, mode=NumberSelectorMode.BOX)
             ),
@@ -397,6 +534,8 @@ class ActioOptionsFlow(OptionsFlow):
                 )
             ),
             vol.Optional(CONF_DEFAULT_RECIPIENTS, default=[]): numbers_selector,
+        }
+        history = {
             vol.Required(CONF_ALLOWED_SOURCES, default=False): BooleanSelector(),
             vol.Required(
                 CONF_HISTORY_SIZE, default=DEFAULT_HISTORY_SIZE
@@ -412,11 +551,10 @@ class ActioOptionsFlow(OptionsFlow):
                     min=1, max=3650, step=1, mode=NumberSelectorMode.BOX
                 )
             ),
-            vol.Required(CONF_DAILY_LIMIT, default=DEFAULT_DAILY_LIMIT): NumberSelector(
-                NumberSelectorConfig(
-                    min=0, max=1_000_000, step=1, mode=NumberSelectorMode.BOX
-                )
-            ),
+            vol.Required(CONF_PANEL_EVERYONE, default=False): BooleanSelector(),
+        }
+        spend_guard = {
+            vol.Required(CONF_DAILY_LIMIT, default=DEFAULT_DAILY_LIMIT): LIMIT_SELECTOR,
             vol.Required(
                 CONF_DUPLICATE_WINDOW, default=DEFAULT_DUPLICATE_WINDOW
             ): NumberSelector(
@@ -442,15 +580,41 @@ class ActioOptionsFlow(OptionsFlow):
                     unit_of_measurement=CURRENCY,
                 )
             ),
+        }
+        commands = {
             vol.Optional(CONF_COMMAND_SENDERS, default=[]): numbers_selector,
             vol.Optional(CONF_COMMAND_PIN): TOKEN_SELECTOR,
-            vol.Optional(CONF_COMMAND_AGENT): ConversationAgentSelector(),
+            # Required: the picker then offers no "None", which read as "off";
+            # it shows Home Assistant's own agent, the one used when unset.
+            vol.Required(
+                CONF_COMMAND_AGENT, default=DEFAULT_COMMAND_AGENT
+            ): ConversationAgentSelector(),
             vol.Required(CONF_COMMAND_REPLY, default=True): BooleanSelector(),
         }
+        assist = {vol.Required(CONF_LLM_TOOLS, default=False): BooleanSelector()}
+        fields = {
+            "sending": sending,
+            "history": history,
+            "spend_guard": spend_guard,
+            "commands": commands,
+            "assist": assist,
+        }
+        schema = vol.Schema(
+            {
+                vol.Required(name): section(
+                    vol.Schema(section_fields),
+                    # Closed, so the form reads as five headings; the one
+                    # with an error opens.
+                    {"collapsed": name not in errors},
+                )
+                for name, section_fields in fields.items()
+            }
+        )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(fields), user_input or dict(self.config_entry.options)
+                schema,
+                user_input or sectioned_options(self.config_entry.options),
             ),
             description_placeholders={
                 **placeholders,
@@ -517,7 +681,11 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
                     },
                 )
         suggested = user_input or (
-            {CONF_NAME: current.title, CONF_NUMBER: current.data[CONF_NUMBER]}
+            {
+                CONF_NAME: current.title,
+                # As people write it: +48 600 100 200.
+                CONF_NUMBER: format_number(str(current.data[CONF_NUMBER])),
+            }
             if current
             else None
         )

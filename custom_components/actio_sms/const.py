@@ -35,6 +35,8 @@ CONF_COMMAND_AGENT: Final = "command_agent"
 CONF_COMMAND_REPLY: Final = "command_reply"
 CONF_PANEL_EVERYONE: Final = "panel_everyone"
 """Show the SMS panel to every user, not only admins."""
+CONF_LLM_TOOLS: Final = "llm_tools"
+"""Assist's AI agents may send and read SMS (``llm.py``); off by default."""
 
 CONF_NUMBER: Final = "number"
 SUBENTRY_RECIPIENT: Final = "recipient"
@@ -47,6 +49,8 @@ DEFAULT_HISTORY_DAYS: Final = 30
 DEFAULT_DAILY_LIMIT: Final = 200
 DEFAULT_DUPLICATE_WINDOW: Final = 60
 DEFAULT_MAX_PARTS: Final = 10
+DEFAULT_COMMAND_AGENT: Final = "conversation.home_assistant"
+"""Home Assistant's own conversation agent (conversation's HOME_ASSISTANT_AGENT)."""
 MAX_PARTS: Final = 10
 """ACTIO's own limit: a message of at most 10 parts (1530 characters)."""
 CURRENCY: Final = "PLN"

@@ -57,6 +57,7 @@ class ActioMessageEvent(ActioEntity, EventEntity):
     """Fires for every inbound SMS."""
 
     _id_domain = EVENT_DOMAIN
+    _quiet_on_reload = False
 
     # Numbers are personal data, and with them every state would need its own
     # attributes row; the recorded bus event already keeps who wrote.
@@ -83,6 +84,7 @@ class ActioDeliveryEvent(ActioEntity, EventEntity):
     """Fires for every delivery report."""
 
     _id_domain = EVENT_DOMAIN
+    _quiet_on_reload = False
 
     _unrecorded_attributes = frozenset({"body", "recipient", "message_id"})
 

@@ -110,12 +110,17 @@ def async_raise_invalid_sender(
 def async_raise_daily_limit(
     hass: HomeAssistant, entry: ConfigEntry[Any], limit: int, used: int
 ) -> None:
-    """The spend guard refused a send: say so until the cap no longer bites."""
+    """The spend guard refused a send: say so until the cap no longer bites.
+
+    Its fix flow (``repairs.py``) raises the limit in place.
+    """
     _async_create(
         hass,
         ISSUE_DAILY_LIMIT,
         entry.entry_id,
         placeholders={"title": entry.title, "limit": str(limit), "used": str(used)},
+        is_fixable=True,
+        data={"entry_id": entry.entry_id},
     )
 
 

@@ -23,7 +23,7 @@ from homeassistant.helpers import llm
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonObjectType
 
-from .const import CONF_NUMBER, DOMAIN
+from .const import CONF_LLM_TOOLS, CONF_NUMBER, DOMAIN
 from .outbox import SendResult, async_send
 from .phone import mask_number, recipient_label, shorten
 from .settings import recipients_of
@@ -50,7 +50,6 @@ def _query(entry: ConfigEntry[Any], number: str | None, limit: int) -> list[Reco
     return cast("list[Record]", entry.runtime_data.store.query(None, number, limit))
 
 
-CONF_LLM_TOOLS: Final = "llm_tools"
 MAX_MESSAGES: Final = 10
 DEFAULT_MESSAGES: Final = 5
 MAX_BODY: Final = 160
@@ -191,7 +190,9 @@ class SendSmsTool(_RecipientTool):
             result = await _send(hass, found.entry, [found.number], message.strip())
         except HomeAssistantError as err:
             reason = str(err).removeprefix("Not sent: ")
-            return _refuse(f"The SMS to {found.name} was not sent. {reason}")
+            return _refuse(
+                f"The SMS to {found.name} was not sent: {reason[:1].lower()}{reason[1:]}"
+            )
         if not result.sent:
             return _refuse(
                 f"The SMS to {found.name} was not sent: the same text went to "

@@ -10,10 +10,12 @@ from homeassistant.components.logbook.const import (
     LOGBOOK_ENTRY_MESSAGE,
     LOGBOOK_ENTRY_NAME,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Event, HomeAssistant, callback
 
 from .const import (
     CONF_NUMBER,
+    CONF_SENDER,
     DOMAIN,
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
@@ -78,12 +80,29 @@ def async_describe_events(
     def texts() -> dict[str, str]:
         return TEXTS.get(hass.config.language.split("-")[0], TEXTS["en"])
 
-    def who(event: Event, number: Any) -> str:
-        """A recipient's name with the number, or the number."""
-        entry = hass.config_entries.async_get_entry(
+    def entry_of(event: Event) -> ConfigEntry[Any] | None:
+        return hass.config_entries.async_get_entry(
             str(event.data.get("config_entry_id"))
         )
-        if entry is not None:
+
+    def name(event: Event) -> str:
+        """Whose line it is: ACTIO, or which of several virtual numbers.
+
+        With one entry "ACTIO" says it all and keeps the line short on a
+        phone; with several, a line names its entry: the title the user gave
+        it, or "ACTIO" and the number.
+        """
+        entry = entry_of(event)
+        if entry is None or len(hass.config_entries.async_entries(DOMAIN)) < 2:
+            return "ACTIO"
+        number = format_number(str(entry.data.get(CONF_SENDER, "")))
+        if entry.title in (entry.data.get(CONF_SENDER), number):
+            return f"ACTIO {number}"
+        return entry.title
+
+    def who(event: Event, number: Any) -> str:
+        """A recipient's name with the number, or the number."""
+        if (entry := entry_of(event)) is not None:
             for title, data in recipients_of(entry).values():
                 if data.get(CONF_NUMBER) == number:
                     return recipient_label(title, str(number))
@@ -94,7 +113,7 @@ def async_describe_events(
         data = event.data
         command = bool(data.get("command"))
         return {
-            LOGBOOK_ENTRY_NAME: "ACTIO",
+            LOGBOOK_ENTRY_NAME: name(event),
             LOGBOOK_ENTRY_MESSAGE: texts()["command" if command else "received"].format(
                 who=who(event, data.get("from")), text=_short(data.get("body"))
             ),
@@ -115,7 +134,7 @@ def async_describe_events(
                 who=", ".join(who(event, number) for number in recipients), text=text
             )
         return {
-            LOGBOOK_ENTRY_NAME: "ACTIO",
+            LOGBOOK_ENTRY_NAME: name(event),
             LOGBOOK_ENTRY_MESSAGE: message,
             LOGBOOK_ENTRY_ICON: "mdi:message-arrow-right",
         }
@@ -137,7 +156,7 @@ def async_describe_events(
                 reason=f" ({_short(reason)})" if reason else "",
             )
         return {
-            LOGBOOK_ENTRY_NAME: "ACTIO",
+            LOGBOOK_ENTRY_NAME: name(event),
             LOGBOOK_ENTRY_MESSAGE: message,
             LOGBOOK_ENTRY_ICON: STATUS_ICONS.get(status, "mdi:message-alert"),
         }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
 from homeassistant.components.notify.const import (
@@ -49,6 +49,35 @@ DEFAULT_RECIPIENTS = NotifyEntityDescription(
     key="default_recipients", translation_key="default_recipients"
 )
 
+# What the action picker says about notify.actio_sms. A legacy notify service
+# takes no translations: Home Assistant's language picks one of these.
+LEGACY_SERVICE: Final = {
+    "en": (
+        "Send an SMS with ACTIO (legacy)",
+        (
+            "The older notify.actio_sms service: the message goes to the numbers in "
+            "target, or to the entry's default recipients without a target. Pick it "
+            "for tools that expect a notify service with targets, such as alerts; "
+            "in new automations a recipient's notify entity (notify.send_message) "
+            "or actio_sms.send_message, which returns the message ids, is clearer. "
+            "data.sender picks the entry when there are several, data.send_at has "
+            "ACTIO send it later."
+        ),
+    ),
+    "pl": (
+        "Wyślij SMS przez ACTIO (starsza usługa)",
+        (
+            "Starsza usługa notify.actio_sms: wiadomość trafia na numery z target, "
+            "a bez target do domyślnych odbiorców wpisu. Wybierz ją dla narzędzi, "
+            "które oczekują usługi powiadomień z celami, np. alertów; w nowych "
+            "automatyzacjach czytelniejsza jest encja powiadomień odbiorcy "
+            "(notify.send_message) albo actio_sms.send_message, która zwraca "
+            "identyfikatory wiadomości. data.sender wybiera wpis, gdy jest ich "
+            "kilka, data.send_at każe ACTIO wysłać później."
+        ),
+    ),
+}
+
 
 async def async_get_service(
     hass: HomeAssistant,
@@ -71,18 +100,15 @@ class ActioNotificationService(BaseNotificationService):
     async def async_register_services(self) -> None:
         """Register, then say what this service does (not notify's generic text)."""
         await super().async_register_services()
+        language = self.hass.config.language.split("-")[0]
+        name, description = LEGACY_SERVICE.get(language, LEGACY_SERVICE["en"])
         async_set_service_schema(
             self.hass,
             NOTIFY_DOMAIN,
             DOMAIN,
             {
-                "name": "Send an SMS with ACTIO",
-                "description": (
-                    "Sends the message as an SMS through ACTIO to the numbers in "
-                    "target, or to the entry's default recipients; data.sender "
-                    "picks the entry when there are several, data.send_at has "
-                    "ACTIO send it later."
-                ),
+                "name": name,
+                "description": description,
                 "fields": self.services_dict["notify"]["fields"],
             },
         )

@@ -44,7 +44,12 @@ def _month_start() -> datetime:
 
 @dataclass(frozen=True, kw_only=True)
 class ActioSensorEntityDescription(SensorEntityDescription):
-    """A sensor computed from the message log."""
+    """A sensor computed from the message log.
+
+    Counters (messages, SMS parts) are whole numbers: a display precision of
+    0 makes Home Assistant show them so, in the state, the more-info dialog
+    and its chart's values, as its own count sensors do.
+    """
 
     change: Change
     value_fn: Callable[[ActioRuntime], str | int | float | None]
@@ -96,6 +101,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="messages_received",
         translation_key="messages_received",
+        suggested_display_precision=0,
         change=Change.RECEIVED,
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda rt: rt.store.counters["received"],
@@ -103,6 +109,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="messages_sent",
         translation_key="messages_sent",
+        suggested_display_precision=0,
         change=Change.SENT,
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda rt: rt.store.counters["sent"],
@@ -110,6 +117,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="messages_delivered",
         translation_key="messages_delivered",
+        suggested_display_precision=0,
         change=Change.DELIVERY,
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -119,6 +127,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="messages_failed",
         translation_key="messages_failed",
+        suggested_display_precision=0,
         change=Change.DELIVERY,
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -128,6 +137,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="parts_today",
         translation_key="parts_today",
+        suggested_display_precision=0,
         change=Change.USAGE,
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda rt: rt.store.parts_today(),
@@ -135,6 +145,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
     ActioSensorEntityDescription(
         key="remaining_today",
         translation_key="remaining_today",
+        suggested_display_precision=0,
         change=Change.USAGE,
         # A measurement (with its unit): statistics, and no logbook line per send.
         state_class=SensorStateClass.MEASUREMENT,

@@ -32,7 +32,7 @@ from .const import (
 )
 from .data import ActioConfigEntry, ActioRuntime
 from .outbox import async_send, message_of, send_options
-from .phone import InvalidNumberError, normalize_number
+from .phone import InvalidNumberError, format_number, normalize_number
 
 SEND_SCHEMA = vol.Schema(
     {
@@ -66,7 +66,11 @@ def async_runtime_for_action(
         entry: ActioConfigEntry = service.async_get_config_entry(hass, DOMAIN, entry_id)
         return entry.runtime_data
     entries: list[ActioConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
-    senders = ", ".join(sorted(e.runtime_data.settings.sender for e in entries))
+    # For the error words: numbers as people write them (+48 732 129 000).
+    senders = ", ".join(
+        format_number(sender)
+        for sender in sorted(e.runtime_data.settings.sender for e in entries)
+    )
     if sender is not None:
         try:
             wanted = normalize_number(str(sender))

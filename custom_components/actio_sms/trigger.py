@@ -34,7 +34,12 @@ from .const import (
     EVENT_MESSAGE_RECEIVED,
     SUBENTRY_RECIPIENT,
 )
-from .phone import InvalidNumberError, async_load_metadata, normalize_number
+from .phone import (
+    InvalidNumberError,
+    async_load_metadata,
+    format_number,
+    normalize_number,
+)
 from .settings import recipients_of
 
 CONF_FROM: Final = "from"
@@ -244,6 +249,8 @@ class MessageReceivedTrigger(_BusTrigger):
             return None
         entry_id = data.get(ATTR_CONFIG_ENTRY_ID)
         name = recipient_name(self._hass, entry_id, sender)
+        # Who sent it, as a person reads it: "Mom", or "+48 600 100 299".
+        from_label = name or format_number(sender)
         return (
             {
                 "from": sender,
@@ -252,8 +259,9 @@ class MessageReceivedTrigger(_BusTrigger):
                 "received_at": data.get("received_at"),
                 "config_entry_id": entry_id,
                 "name": name,
+                "from_label": from_label,
             },
-            f"SMS from {name or sender}",
+            f"SMS from {from_label}",
         )
 
 

@@ -17,6 +17,7 @@ import pytest_socket
 from devtools.hass import Process, free_port, start_hass, start_simulator, write_config
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+SECOND_SENDER = "48732129001"
 
 
 @dataclass
@@ -99,7 +100,12 @@ def stack() -> Iterator[Stack]:
     ha_port, sim_port = free_port(), free_port()
     write_config(config_dir, ha_port)
     add_neighbour(config_dir)
-    sim = start_simulator(sim_port, config_dir / "simulator.log")
+    # A second virtual number for a second entry (Activity names each).
+    sim = start_simulator(
+        sim_port,
+        config_dir / "simulator.log",
+        *("--sender", "48732129000", "--sender", SECOND_SENDER),
+    )
     hass = start_hass(config_dir, config_dir / "hass.log")
     stack = Stack(
         config_dir,

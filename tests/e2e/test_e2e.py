@@ -22,7 +22,7 @@ from devtools.hass import (
     set_sim_webhook,
 )
 
-from .conftest import ARTIFACTS, Stack
+from .conftest import ARTIFACTS, SECOND_SENDER, Stack
 
 pytestmark = [pytest.mark.e2e]
 
@@ -326,6 +326,12 @@ async def test_phone_page_to_sensor(stack: Stack, socket_enabled: None) -> None:
             await ha.wait_for_timeout(500)
             await ha.screenshot(path=str(ARTIFACTS / "integration.png"))
             await screenshots_of_the_dialogs(ha, stack)
+            # Mom's notify entity exists now: a reload must add no Activity
+            # line for it (it used to read "Sent"; checked on the page below).
+            await api.post(
+                f"/api/config/config_entries/entry/{entry['entry_id']}/reload"
+            )
+            await api.wait_loaded()
 
             # One SMS in, one SMS out and its delivery report.
             sent = await api.post(
@@ -354,6 +360,9 @@ async def test_phone_page_to_sensor(stack: Stack, socket_enabled: None) -> None:
             await ha.wait_for_selector("text=Mom (+48 600 100 200): Kolacja")
             await ha.wait_for_timeout(1000)
             await ha.screenshot(path=str(ARTIFACTS / "device.png"))
+            await counter_more_info(ha)
+            await spend_guard_refusal_and_repair(ha, api, stack)
+            await activity_of_two_entries(ha, api, session, stack)
         finally:
             await browser.close()
     for name in ARTIFACT_NAMES:
@@ -371,6 +380,11 @@ ARTIFACT_NAMES = (
     "integration_recipient.png",
     "activity.png",
     "device.png",
+    "options_sections.png",
+    "config_flow_error.png",
+    "counter_more_info.png",
+    "repair_limit.png",
+    "activity_two_entries.png",
 )
 
 
@@ -379,12 +393,19 @@ async def screenshots_of_the_dialogs(ha: Any, stack: Stack) -> None:
     await ha.get_by_label("Configure").click()
     await ha.wait_for_selector("text=ACTIO SMS options", timeout=10000)
     await ha.wait_for_timeout(500)
+    # Five closed sections instead of 14 fields in a row.
     await ha.screenshot(path=str(ARTIFACTS / "options.png"))
+    dialog = ha.locator("dialog-data-entry-flow")
+    for heading in ("Control by SMS", "Assist"):
+        await dialog.get_by_text(heading, exact=True).click()
+    await ha.wait_for_selector("text=Let Assist send and read SMS", timeout=10000)
+    await ha.wait_for_timeout(500)
+    await ha.screenshot(path=str(ARTIFACTS / "options_sections.png"))
     await ha.keyboard.press("Escape")
     await ha.wait_for_timeout(500)
 
     await ha.get_by_role("button", name="Add recipient").click()
-    await ha.wait_for_selector("text=Add a recipient", timeout=10000)
+    await dialog.get_by_text("Add recipient").first.wait_for(timeout=10000)
     fields = ha.locator("dialog-data-entry-flow").get_by_role("textbox")
     name, number = await fields.all()
     await name.fill("Mom")
@@ -407,6 +428,16 @@ async def screenshots_of_the_dialogs(ha: Any, stack: Stack) -> None:
     await ha.wait_for_selector("text=Connect an ACTIO virtual number", timeout=10000)
     await ha.wait_for_timeout(500)
     await ha.screenshot(path=str(ARTIFACTS / "config_flow.png"))
+    # A flow error in words: the host, not aiohttp's exception text.
+    await dialog.locator("input[type=password]").fill("demo-token")
+    await dialog.locator("input[type=tel]").fill("+48 732 129 009")
+    await dialog.get_by_text("Advanced", exact=True).click()
+    await dialog.locator("input[type=url]").fill("http://127.0.0.1:9")
+    await dialog.get_by_role("button", name="Submit").click()
+    await ha.wait_for_selector("text=Cannot connect to 127.0.0.1:9", timeout=15000)
+    await ha.wait_for_timeout(500)
+    await ha.screenshot(path=str(ARTIFACTS / "config_flow_error.png"))
+    assert await ha.get_by_text("Connect call failed").count() == 0
     await ha.keyboard.press("Escape")
 
 
@@ -433,9 +464,100 @@ async def activity_has_one_line_each(ha: Any) -> None:
     assert await ha.get_by_text(sent).count() == 1
     assert await ha.get_by_text(delivered).count() == 1
     # Beside our lines, the two sensors on by default (last message, last
-    # delivery status) each add their state change; the others none.
-    for entity_line in ("Message received", "Last sent message", "Delivery report"):
+    # delivery status) each add their state change; the others none, and the
+    # recipient's notify entity across the reload none either.
+    for entity_line in (
+        "Message received",
+        "Last sent message",
+        "Delivery report",
+        "Mom (+48 600 100 200)",
+        "Sent",
+        "Unavailable",
+    ):
         assert await ha.get_by_text(entity_line, exact=True).count() == 0, entity_line
+
+
+async def counter_more_info(ha: Any) -> None:
+    """A counter's more-info from the device page: whole numbers."""
+    await ha.get_by_text("Messages sent", exact=True).first.click()
+    # The dialog's host element has no box of its own: wait for it attached.
+    await ha.locator("ha-more-info-dialog").wait_for(state="attached", timeout=10000)
+    await ha.wait_for_timeout(2500)  # the chart draws
+    await ha.screenshot(path=str(ARTIFACTS / "counter_more_info.png"))
+    await ha.keyboard.press("Escape")
+    await ha.wait_for_timeout(500)
+
+
+REMAINING = "sensor.actio_sms_48732129000_sms_parts_remaining_today"
+
+
+async def spend_guard_refusal_and_repair(ha: Any, api: HassApi, stack: Stack) -> None:
+    """A send over the daily limit is refused in words; the repair raises it."""
+    entry = await api.wait_loaded()
+    await set_options(api, entry["entry_id"], daily_limit=2)
+    await api.wait_loaded()
+    ws = await api.ws()
+    await ws.send_json(
+        {
+            "id": 1,
+            "type": "call_service",
+            "domain": "actio_sms",
+            "service": "send_message",
+            "service_data": {"message": "Za dużo", "recipients": ["600100200"]},
+        }
+    )
+    reply = await ws.receive_json()
+    await ws.close()
+    assert not reply["success"]
+    refusal = reply["error"]["message"]
+    (ARTIFACTS / "spend_guard_refusal.txt").write_text(refusal + "\n", "utf-8")
+    assert refusal.startswith("Not sent: the daily limit is 2 SMS parts, today's")
+    assert "Configure, Spend guard" in refusal
+
+    await ha.goto(f"{stack.base}/config/repairs")
+    await ha.get_by_text("+48 732 129 000 reached its daily SMS limit").click()
+    dialog = ha.locator("dialog-data-entry-flow")
+    await dialog.get_by_text("Raise the daily SMS limit").first.wait_for(timeout=10000)
+    await ha.wait_for_timeout(500)
+    await ha.screenshot(path=str(ARTIFACTS / "repair_limit.png"))
+    await dialog.locator("input").first.fill("500")
+    await dialog.get_by_role("button", name="Submit").click()
+    # The entry reloads with 500: parts are left today again.
+    deadline = time.monotonic() + 15
+    while True:
+        state = await api.state(REMAINING)
+        if state and state["state"] not in ("0", "unavailable", "unknown"):
+            break
+        assert time.monotonic() < deadline, state
+        await asyncio.sleep(0.2)
+    await ha.keyboard.press("Escape")
+    await set_options(api, entry["entry_id"])  # the defaults again
+    await api.wait_loaded()
+
+
+async def activity_of_two_entries(
+    ha: Any, api: HassApi, session: aiohttp.ClientSession, stack: Stack
+) -> None:
+    """With a second virtual number, each Activity line names its entry."""
+    result = await api.add_entry("demo-token", stack.sim_url, sender=SECOND_SENDER)
+    second_webhook = result["description_placeholders"]["webhook_url"]
+    await api.wait_loaded()
+    for url, to, body in (
+        (stack.webhook_url, DEMO_SENDER, "Do pierwszego numeru"),
+        (second_webhook, SECOND_SENDER, "Do drugiego numeru"),
+    ):
+        payload = {"type": "MESSAGE", "from": "48600100200", "to": to, "body": body}
+        async with session.post(url, json=payload) as resp:
+            assert resp.status == 200
+    await recorded(api, ": Do pierwszego numeru", ": Do drugiego numeru")
+    await ha.goto(f"{stack.base}/logbook")
+    await ha.wait_for_selector("text=Do drugiego numeru", timeout=30000)
+    await ha.wait_for_timeout(1000)
+    assert await ha.get_by_text("ACTIO +48 732 129 001", exact=True).count() >= 1
+    assert await ha.get_by_text("ACTIO +48 732 129 000", exact=True).count() >= 1
+    await ha.screenshot(path=str(ARTIFACTS / "activity_two_entries.png"))
+    second = next(e for e in await api.entries() if e["title"] == "+48 732 129 001")
+    await api.delete(f"/api/config/config_entries/entry/{second['entry_id']}")
 
 
 async def test_restart_with_api_down_loses_nothing(
@@ -662,7 +784,7 @@ async def test_blueprints(stack: Stack, socket_enabled: None) -> None:
             session, stack, "inbound", {"from": "48600100208", "body": "Forward me"}
         )
         assert await outbox_to(session, stack, FORWARD_TO, 1) == [
-            "SMS from 48600100208\nForward me"
+            "SMS from +48 600 100 208\nForward me"
         ]
 
         # Delivery failed: tell the default recipient, and send it again.
