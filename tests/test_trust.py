@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import time
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -228,3 +230,52 @@ def test_a_six_digit_pin_takes_centuries_to_guess() -> None:
         seconds += min(LOCKOUT * 2 ** min(lockouts - 1, 20), MAX_LOCKOUT)
     years = seconds / 86400 / 365
     assert years > 250
+
+
+# 4. Delivery reports that arrive during a send -------------------------------
+
+
+async def test_a_report_before_the_answer_is_applied_when_the_id_appears(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
+) -> None:
+    """ACTIO's report can overtake its own answer: it waits for the id."""
+    entry = await setup_entry(actio_entry(simulator.url))
+    client = await hass_client_no_auth()
+    real_send = entry.runtime_data.client.send_sms
+
+    async def report_first(*args: Any, **kwargs: Any) -> Any:
+        sent = await real_send(*args, **kwargs)
+        report = {
+            "type": "NOTIFICATION",
+            "message_id": sent.message_id,
+            "status": "DELIVERED",
+        }
+        assert (await client.post(URL, json=report)).status == 200
+        return sent
+
+    entry.runtime_data.client.send_sms = report_first  # type: ignore[method-assign]
+    await send(hass, "600100200", "wyścig")
+    [kept] = await get_messages(hass, direction="sent")
+    assert kept["status"] == "delivered"
+
+
+async def test_parked_reports_are_bounded_and_expire(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
+) -> None:
+    entry = await setup_entry(actio_entry(simulator.url))
+    store = entry.runtime_data.store
+    client = await hass_client_no_auth()
+    for i in range(1200):
+        report = {"type": "NOTIFICATION", "message_id": f"x{i:015d}", "status": "ERROR"}
+        assert (await client.post(URL, json=report)).status == 200
+    assert len(store._unknown_reports) == 1000  # the newest
+    assert "x000000000001199" in store._unknown_reports
+    later = time.monotonic() + 7 * 3600
+    with patch("custom_components.actio_sms.store.time.monotonic", return_value=later):
+        report = {
+            "type": "NOTIFICATION",
+            "message_id": "y000000000000001",
+            "status": "ERROR",
+        }
+        assert (await client.post(URL, json=report)).status == 200
+    assert list(store._unknown_reports) == ["y000000000000001"]

@@ -325,6 +325,8 @@ STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 10.0
 """Seconds between snapshots; the journal keeps what came in between."""
 UNKNOWN_REPORTS_KEPT: Final = 1000
+PARKED_FOR: Final = 6 * 3600.0
+"""Seconds a report for an unknown id waits for the send that names it."""
 COUNTERS: Final = ("received", "sent", "delivered", "failed")
 UNCONFIRMED_MATCH_WINDOW: Final = 500
 """Newest records searched for an unconfirmed SMS a report's number names."""
@@ -381,7 +383,10 @@ class MessageStore:
         self.max_age = timedelta(days=max_days)
         self.records: deque[Record] = deque()
         self._by_id: dict[str, SentRecord] = {}
-        self._unknown_reports: dict[str, DeliveryStatus] = {}
+        self._unknown_reports: dict[str, tuple[DeliveryStatus, float]] = {}
+        """Reports for ids no send named yet (its answer may still be on the
+        way): applied when the id appears; at most UNKNOWN_REPORTS_KEPT, for
+        PARKED_FOR seconds."""
         self._inflight: dict[str, dict[str, Any]] = {}
         self._read_marks: dict[str, str] = {}
         """Sends announced before their requests went out, by batch id."""
@@ -616,7 +621,8 @@ class MessageStore:
             if outcome.message_id and (
                 parked := self._unknown_reports.pop(outcome.message_id, None)
             ):
-                record["status"] = parked
+                # The report came before the answer that named its id.
+                record["status"], record["status_at"] = parked[0], utc_now_iso()
         self.counters["sent"] += len(outcomes)
         self._count_parts(sum(o.parts for o in outcomes), sent_at)
         self.last_sent = {
@@ -701,7 +707,8 @@ class MessageStore:
     def _status_of(self, message_id: str) -> DeliveryStatus | None:
         if (sent := self._by_id.get(message_id)) is not None:
             return sent["status"]
-        return self._unknown_reports.get(message_id)
+        parked = self._unknown_reports.get(message_id)
+        return None if parked is None else parked[0]
 
     def _apply_delivery(self, report: DeliveryReport, at: str) -> LoggedReport:
         message_id, status = report.message_id, report.status
@@ -718,9 +725,17 @@ class MessageStore:
             sent["status_at"] = at
             sent.update(details)  # type: ignore[typeddict-item]
         else:
-            self._unknown_reports[message_id] = status
-            if len(self._unknown_reports) > UNKNOWN_REPORTS_KEPT:
-                del self._unknown_reports[next(iter(self._unknown_reports))]
+            now = time.monotonic()
+            self._unknown_reports.pop(message_id, None)
+            self._unknown_reports[message_id] = (status, now)
+            # Oldest first: drop what is too old, then what is too many.
+            for old_id, (_, parked_at) in list(self._unknown_reports.items()):
+                if (
+                    now - parked_at < PARKED_FOR
+                    and len(self._unknown_reports) <= UNKNOWN_REPORTS_KEPT
+                ):
+                    break
+                del self._unknown_reports[old_id]
         if (counter := _counter(status)) and (
             previous is None or _counter(previous) != counter
         ):
