@@ -425,6 +425,50 @@ async def test_status_filter_on_every_outcome(
     assert bounced["reason"] == "absent subscriber"
 
 
+async def test_delivery_status_from_live_api_webhooks(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, client: LazyClient
+) -> None:
+    """The live API's ``event`` reports, through the webhook, with ACTIO's reason."""
+    simulator.state.dialect = "live"
+    await family_entry(setup_entry, simulator)
+    calls = await automate(
+        hass,
+        rule(
+            "not_delivered",
+            {
+                "trigger": DELIVERY,
+                "options": {"status": ["failed", "expired", "bounced"]},
+            },
+        ),
+    )
+    response = await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": "Obiad", "recipients": [FAMILY["Mom"], FAMILY["Dad"]]},
+        blocking=True,
+        return_response=True,
+    )
+    mom, dad = response["messages"]
+    await post(
+        client,
+        hass,
+        {"event": "sms.bounced", "message_id": mom["message_id"], "reason": "blocked"},
+    )
+    await post(
+        client,
+        hass,
+        {"event": "sms.delivered", "message_id": dad["message_id"], "segments": 1},
+    )
+    [run] = fired(calls, "not_delivered")
+    assert (run["message_id"], run["status"], run["recipient"], run["body"]) == (
+        mom["message_id"],
+        "bounced",
+        FAMILY["Mom"],
+        "Obiad",
+    )
+    assert run["reason"] == "blocked"
+
+
 # --- actio_sms.sent_today_below ----------------------------------------------
 
 
