@@ -35,7 +35,6 @@ from typing import Any
 import aiohttp
 
 from custom_components.actio_sms.actio import ActioClient
-from custom_components.actio_sms.store import SAVE_DELAY
 
 from .hass import (
     DEMO_SENDER,
@@ -125,7 +124,7 @@ async def async_setup(hass: HomeAssistant, config) -> bool:
             await hass.config_entries.async_setup(entry.entry_id)
             await hass.async_block_till_done()
             durations.append((time.perf_counter() - start) * 1000)
-        return {"ms": durations, "history": len(entry.runtime_data.store.records)}
+        return {"ms": durations, "history": len(entry.runtime_data.store)}
 
     async def drain(call: ServiceCall):
         # Wait for the recorder to commit what the last round queued, so it
@@ -714,9 +713,9 @@ async def part_kill(ctx: Context) -> list[str]:
         ),
         "",
         (
-            "A post is answered 200 once its line is in the message journal (written in "
-            f"groups); the whole log is saved every {SAVE_DELAY:g} s and at every normal stop. "
-            "A post whose line was written but whose answer the kill cut off is kept too "
+            "A post is answered 200 once the transaction holding it is committed to the "
+            "message database (SQLite, WAL, synchronous=FULL; posts arriving together share "
+            "a commit). A post committed but whose answer the kill cut off is kept too "
             "(ACTIO saw an error for it, and does not retry)."
         ),
         "",
