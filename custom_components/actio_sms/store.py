@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 import os
 from pathlib import Path
 import re
@@ -1076,6 +1077,7 @@ class MessageStore:
         self._worker: asyncio.Task[None] | None = None
         self._check = False
         self._retain = False
+        self._failing = False
         self._unsub_final_write: CALLBACK_TYPE | None = None
         self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
         self.last_received: ReceivedRecord | None = None
@@ -1149,9 +1151,13 @@ class MessageStore:
                     )
                     for line in intent["outcomes"]
                 ]
+                if "body" not in intent or "sent_at" not in intent:
+                    raise KeyError("body")  # noqa: TRY301 - one reading of an intent
             except KeyError, TypeError, ValueError:
                 LOGGER.warning("Skipped an unreadable send of the message store")
-                outcomes = []
+                del self._inflight[batch]
+                self._write_op(partial(Database.resolve, batch=batch, rows=[]))
+                continue
             self.resolve_intent(batch, outcomes)
         self._check = not opened.fresh
         self._retain = True
@@ -1382,7 +1388,12 @@ class MessageStore:
 
     async def _async_work(self) -> None:
         while self._open and (
-            self._writes or self._reads or self._dirty or self._retain or self._check
+            self._writes
+            or self._reads
+            or self._retain
+            or self._check
+            # After a failed commit, what it held waits for the next change.
+            or (self._dirty and not self._failing)
         ):
             writes, self._writes = self._writes, []
             reads, self._reads = self._reads, []
@@ -1417,6 +1428,7 @@ class MessageStore:
         batch: Batch,
         result: Result,
     ) -> None:
+        self._failing = result.error is not None
         if result.error is not None:
             LOGGER.error("Could not write the message store: %s", result.error)
             self._dirty.update(batch.meta)
