@@ -266,6 +266,7 @@ async def test_get_messages_filters(
     assert sent["status"] == "pending"
 
 
+@pytest.mark.parametrize("entry_options", [{CONF_HISTORY_SIZE: 1000}])
 async def test_history_bounded_and_batched(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:

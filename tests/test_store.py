@@ -572,7 +572,8 @@ async def test_reports_update_one_row_and_repeats_are_ignored(
     hass: HomeAssistant,
 ) -> None:
     store = await opened(hass)
-    store.add_sent([outcome(MOM, "m1"), outcome(DAD, "m2")], "hello", T0)
+    # Sent now: read back at a start for the reports still to come.
+    store.add_sent([outcome(MOM, "m1"), outcome(DAD, "m2")], "hello", utc_now_iso())
     logged = store.apply_delivery(report("m1", DeliveryStatus.FAILED, reason="x"))
     assert logged is not None
     assert logged["recipient"] == MOM  # type: ignore[typeddict-item]
@@ -632,9 +633,10 @@ async def test_a_live_report_adopts_the_newest_unconfirmed_sms_to_its_number(
 ) -> None:
     store = await opened(hass)
     unconfirmed = DeliveryStatus.UNCONFIRMED
-    store.add_sent([outcome(MOM, None, status=unconfirmed)], "older", T0)
-    store.add_sent([outcome(MOM, None, status=unconfirmed)], "newer", T0)
-    store.add_sent([outcome(DAD, None, status=unconfirmed)], "dad's", T0)
+    now = utc_now_iso()
+    store.add_sent([outcome(MOM, None, status=unconfirmed)], "older", now)
+    store.add_sent([outcome(MOM, None, status=unconfirmed)], "newer", now)
+    store.add_sent([outcome(DAD, None, status=unconfirmed)], "dad's", now)
     logged = store.apply_delivery(
         report("live1", DeliveryStatus.DELIVERED, recipient=MOM)
     )
@@ -957,3 +959,21 @@ async def test_deleting_a_conversation_forgets_its_sends(hass: HomeAssistant) ->
     assert logged is not None
     assert "recipient" not in logged
     assert [r["message_id"] for r in await store.query("sent", None, 5)] == ["x2"]
+
+
+async def test_sends_older_than_a_week_are_not_read_back(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Reports come within 48 hours: memory holds only the recent sends."""
+    freezer.move_to("2026-11-20T12:00:00+00:00")
+    store = await opened(hass)
+    store.add_sent([outcome(MOM, "old")], "x", "2026-11-10T12:00:00.000+00:00")
+    store.add_sent([outcome(MOM, "new")], "y", "2026-11-19T12:00:00.000+00:00")
+    await store.written
+    again = await opened(hass)
+    assert list(again._sent_by_id) == ["new"]
+    # The old one's report still updates its row (by its id).
+    assert again.apply_delivery(report("old", DeliveryStatus.DELIVERED))
+    await again.written
+    status = {r["message_id"]: r["status"] for r in await again.query("sent", None, 5)}
+    assert status["old"] is DeliveryStatus.DELIVERED

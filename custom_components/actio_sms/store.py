@@ -191,6 +191,8 @@ PAGE_SIZE: Final = 1024
 """Small pages: a message touches about five, each written to the log once."""
 REPORTS_KEPT: Final = 2000
 """Newest sent records delivery reports are matched against in memory."""
+REPORT_WINDOW: Final = timedelta(days=7)
+"""Sends read back at a start for reports still to come (ACTIO: 48 hours)."""
 UNCONFIRMED_MATCH_WINDOW: Final = 500
 """Newest records searched for an unconfirmed SMS a report's number names."""
 UNKNOWN_REPORTS_KEPT: Final = 1000
@@ -471,11 +473,24 @@ class Result:
 
 
 @dataclass(slots=True)
+class _Sent:
+    """A recent sent record, as delivery reports need it."""
+
+    id: int
+    message_id: str | None
+    recipient: str
+    body: str
+    sent_at: str
+    status: DeliveryStatus
+
+
+@dataclass(slots=True)
 class Opened:
     """What loading found in the database."""
 
     meta: dict[str, Any]
-    sent: list[tuple[int, str | None, str, str, str, str]]
+    sent: list[_Sent]
+    """The recent sends, oldest first."""
     intents: list[dict[str, Any]]
     next_id: int
     count: int
@@ -549,11 +564,19 @@ class Database:
                 meta[key] = json_loads(value)
             except ValueError:
                 LOGGER.warning("Skipped an unreadable %s of the message store", key)
-        sent = conn.execute(
+        # Reports come within ACTIO's validity period (48 hours): the sends
+        # of the last REPORT_WINDOW, newest first, until one is older.
+        cutoff = (dt_util.utcnow() - REPORT_WINDOW).isoformat(timespec="milliseconds")
+        sent: list[_Sent] = []
+        for row_id, message_id, number, body, at, status in conn.execute(
             "SELECT id, message_id, number, body, at, status FROM messages"
-            " WHERE sent = 1 ORDER BY id DESC LIMIT ?",
-            (REPORTS_KEPT,),
-        ).fetchall()
+            " WHERE sent = 1 ORDER BY id DESC"
+        ):
+            if at < cutoff or len(sent) >= REPORTS_KEPT:
+                break
+            sent.append(
+                _Sent(row_id, message_id, number, body, at, read_status(status))
+            )
         intents = []
         for (value,) in conn.execute("SELECT value FROM intents"):
             try:
@@ -998,18 +1021,6 @@ def _noop(_db: Database) -> None:
 
 
 @dataclass(slots=True)
-class _Sent:
-    """A recent sent record, as delivery reports need it."""
-
-    id: int
-    message_id: str | None
-    recipient: str
-    body: str
-    sent_at: str
-    status: DeliveryStatus
-
-
-@dataclass(slots=True)
 class _Legacy:
     """What a 0.2/0.3 ``Store`` file and journal held."""
 
@@ -1193,10 +1204,13 @@ class MessageStore:
         self._next_id = opened.next_id
         self._count = opened.count
         self._pruned_below = self._db.pruned_below
-        for row_id, message_id, number, body, at, status in opened.sent:
-            self._remember(
-                _Sent(row_id, message_id, number, body, at, read_status(status))
-            )
+        self._sent_by_id = {s.message_id: s for s in opened.sent if s.message_id}
+        self._unconfirmed = [
+            s
+            for s in opened.sent
+            if not s.message_id and s.status is DeliveryStatus.UNCONFIRMED
+        ]
+        self._trim_sent()
         for intent in opened.intents:
             self._inflight[str(intent["batch"])] = intent
 
