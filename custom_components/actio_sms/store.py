@@ -583,7 +583,9 @@ class Database:
                 intents.append(json_loads(value))
             except ValueError:
                 LOGGER.warning("Skipped an unreadable send of the message store")
-        low, high = conn.execute("SELECT min(id), max(id) FROM messages").fetchone()
+        # Apart: together, min() and max() would scan the table.
+        low = conn.execute("SELECT min(id) FROM messages").fetchone()[0]
+        high = conn.execute("SELECT max(id) FROM messages").fetchone()[0]
         rows = meta.pop("rows", None)
         if isinstance(rows, list) and len(rows) == 3:
             self.next_id, self.count, self.pruned_below = (int(v) for v in rows)
