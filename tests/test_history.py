@@ -1,10 +1,9 @@
-"""Delivery tracking and message history across restarts; bounded, batched saves."""
+"""Delivery tracking and message history across restarts; bounded, grouped commits."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -13,7 +12,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
     async_test_home_assistant,
 )
 
@@ -25,7 +23,7 @@ from custom_components.actio_sms.const import (
     EVENT_DELIVERY_STATUS,
 )
 from custom_components.actio_sms.inbox import async_received
-from custom_components.actio_sms.store import SAVE_DELAY
+from custom_components.actio_sms.store import Database, MessageStore
 from homeassistant import loader
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -268,41 +266,33 @@ async def test_get_messages_filters(
     assert sent["status"] == "pending"
 
 
+@pytest.mark.parametrize("entry_options", [{CONF_HISTORY_SIZE: 1000}])
 async def test_history_bounded_and_batched(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    hass_storage: dict[str, Any],
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """1,500 messages keep 1,000; the file is written once per delay window."""
+    """1,500 messages keep 1,000; a burst is one transaction, not 1,500."""
     runtime = init_integration.runtime_data
-    key = f"{DOMAIN}.{init_integration.entry_id}"
-    store = runtime.store._store
-    with patch.object(
-        store, "_async_write_data", wraps=store._async_write_data
-    ) as write:
+    store = runtime.store
+    await store.async_flush()
+    with patch.object(Database, "run", autospec=True, side_effect=Database.run) as run:
         for i in range(1500):
             async_received(runtime, inbound(f"m{i}"))
-        await hass.async_block_till_done()
-        assert write.call_count == 0  # one delayed save pending, not 1,500
-        freezer.tick(timedelta(seconds=SAVE_DELAY + 1))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-        assert write.call_count == 1
-        # Steady traffic does not postpone the write forever.
+        await store.async_flush()
+        assert run.call_count == 1  # the whole burst in one commit
+        assert len(store) == 1000
+        # Steady traffic: each message on disk before the next one comes.
         for i in range(10):
             async_received(runtime, inbound(f"n{i}"))
-            freezer.tick(timedelta(seconds=1))
-            async_fire_time_changed(hass)
-        freezer.tick(timedelta(seconds=SAVE_DELAY))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-        assert write.call_count == 2
-    saved = hass_storage[key]["data"]
-    assert len(saved["records"]) == 1000
-    assert saved["records"][0]["body"] == "m510"
-    assert saved["records"][-1]["body"] == "n9"
-    assert saved["counters"]["received"] == 1510
+            await store.written
+        assert run.call_count == 11
+    await hass.async_block_till_done()
+    reloaded = MessageStore(hass, init_integration.entry_id, 1000, 30)
+    await reloaded.async_load()
+    saved = await reloaded.query(None, None, 2000)
+    assert len(saved) == len(reloaded) == 1000
+    assert saved[-1]["body"] == "m510"
+    assert saved[0]["body"] == "n9"
+    assert reloaded.counters["received"] == 1510
     assert hass.states.get(RECEIVED_COUNT).state == "1510"
 
 

@@ -10,6 +10,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.actio_sms.const import CONF_CLOUDHOOK, CONF_SENDER, DOMAIN
+from custom_components.actio_sms.store import db_path
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
@@ -210,11 +211,11 @@ async def test_remove_entry_deletes_history_and_cloudhook(
         blocking=True,
     )
     await hass.config_entries.async_unload(entry.entry_id)
-    key = f"{DOMAIN}.{entry.entry_id}"
-    assert key in hass_storage  # flushed on unload
+    path = db_path(hass, entry.entry_id)
+    assert await hass.async_add_executor_job(path.exists)  # committed
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
-    assert key not in hass_storage
+    assert not await hass.async_add_executor_job(path.exists)
     assert fake_cloud.deleted == [entry.data[CONF_WEBHOOK_ID]]
 
 

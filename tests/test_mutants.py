@@ -7,10 +7,9 @@ below touches an internal.
 
 from __future__ import annotations
 
-from functools import partial
 import json
-from pathlib import Path
 import re
+import sqlite3
 from typing import Any
 from unittest.mock import patch
 
@@ -28,10 +27,10 @@ from custom_components.actio_sms.const import (
     CONF_COMMAND_PIN,
     CONF_COMMAND_SENDERS,
     CONF_PRICE_PER_PART,
-    DOMAIN,
     EVENT_COMMAND,
     EVENT_MESSAGE_RECEIVED,
 )
+from custom_components.actio_sms.store import Database
 from homeassistant.components.webhook import async_handle_webhook
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -58,11 +57,6 @@ COMMAND = "turn on the kitchen light"
 RECEIVED_COUNT = "sensor.actio_sms_48732129000_messages_received"
 PARTS_TODAY = "sensor.actio_sms_48732129000_sms_parts_sent_today"
 COST = "sensor.actio_sms_48732129000_sms_cost_this_month"
-
-
-def journal_file(hass: HomeAssistant, entry_id: str) -> Path:
-    """The entry's journal, where the README says it is."""
-    return Path(hass.config.path(".storage", f"{DOMAIN}.{entry_id}.journal"))
 
 
 # --- Control by SMS: only the PIN itself, as a word of its own, opens it ------
@@ -130,13 +124,13 @@ async def test_no_command_runs_for_an_sms_answered_503(
     hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
 ) -> None:
     """ACTIO counts a 503 as not delivered: nothing may act on that SMS."""
-    entry = await setup_entry(actio_entry(simulator.url, options=COMMANDS))
+    await setup_entry(actio_entry(simulator.url, options=COMMANDS))
     commands = async_capture_events(hass, EVENT_COMMAND)
     client = await hass_client_no_auth()
-    journal = journal_file(hass, entry.entry_id)
-    # A directory where the journal goes: no line can be written (as on a full disk).
-    await hass.async_add_executor_job(partial(journal.mkdir, parents=True))
-    resp = await client.post(URL, json=sms(f"{PIN} {COMMAND}", OWNER))
+    # A full disk: the commit fails (internal: the store's transaction).
+    full = sqlite3.OperationalError("database or disk is full")
+    with patch.object(Database, "_transaction", side_effect=full):
+        resp = await client.post(URL, json=sms(f"{PIN} {COMMAND}", OWNER))
     assert resp.status == 503
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(SWITCH).state == "off"
@@ -144,7 +138,6 @@ async def test_no_command_runs_for_an_sms_answered_503(
     assert simulator.outbox == []
 
     # The disk is writable again: the same SMS, posted again, is obeyed.
-    await hass.async_add_executor_job(journal.rmdir)
     resp = await client.post(URL, json=sms(f"{PIN} {COMMAND}", OWNER))
     assert resp.status == 200
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -4,6 +4,9 @@ reload, not across a normal stop. ACTIO posts once and never retries."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import closing
+import json
+import sqlite3
 from typing import Any
 from unittest.mock import patch
 
@@ -18,6 +21,7 @@ from custom_components.actio_sms.const import (
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
 )
+from custom_components.actio_sms.store import db_path
 from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_set_domains_to_be_loaded, async_setup_component
@@ -152,10 +156,14 @@ async def test_entry_that_never_loaded_still_receives(
     await hass.async_block_till_done()
     assert [e.data["body"] for e in received] == ["kept"]
     await hass.async_stop(force=True)
-    stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]
-    assert [r["body"] for r in stored["records"]] == ["earlier", "kept"]
-    assert stored["counters"] == {"received": 2, "sent": 0, "delivered": 0, "failed": 0}
-    assert stored["last_received"]["body"] == "kept"
+    # The 0.3 file was moved into the database, which holds both.
+    assert f"{DOMAIN}.{entry.entry_id}" not in hass_storage
+    with closing(sqlite3.connect(db_path(hass, entry.entry_id))) as db:
+        bodies = [b for (b,) in db.execute("SELECT body FROM messages ORDER BY id")]
+        meta = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM meta")}
+    assert bodies == ["earlier", "kept"]
+    assert meta["counters"] == {"received": 2, "sent": 0, "delivered": 0, "failed": 0}
+    assert meta["last_received"]["body"] == "kept"
 
 
 async def test_disabled_entry_keeps_but_triggers_nothing(

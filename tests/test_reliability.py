@@ -147,7 +147,10 @@ async def test_500_concurrent_inbound(
     assert (
         hass.states.get("sensor.actio_sms_48732129000_messages_received").state == "500"
     )
-    assert len(init_integration.runtime_data.store.query("received", None, 1000)) == 500
+    assert (
+        len(await init_integration.runtime_data.store.query("received", None, 1000))
+        == 500
+    )
 
 
 async def test_200_concurrent_sends(
@@ -169,7 +172,7 @@ async def test_200_concurrent_sends(
     ids = [r["messages"][0]["message_id"] for r in responses]
     assert len(set(ids)) == 200
     assert len(simulator.outbox) == 200
-    sent = init_integration.runtime_data.store.query("sent", None, 1000)
+    sent = await init_integration.runtime_data.store.query("sent", None, 1000)
     assert {r["message_id"] for r in sent} == set(ids)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.actio_sms_48732129000_messages_sent").state == "200"

@@ -19,7 +19,7 @@ from custom_components.actio_sms.const import (
     EVENT_COMMAND,
     EVENT_MESSAGE_RECEIVED,
 )
-from custom_components.actio_sms.store import journal_path
+from custom_components.actio_sms.store import db_path
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -47,6 +47,14 @@ OPTIONS = {CONF_COMMAND_SENDERS: [OWNER], CONF_COMMAND_PIN: PIN}
 @pytest.fixture(autouse=True)
 async def _assist(assist_and_a_switch: None) -> None:
     """Assist and a switch to turn on."""
+
+
+async def stored_bytes(hass: HomeAssistant, entry_id: str) -> bytes:
+    """The message database and its write-ahead log: what a 200 left on disk."""
+    path = db_path(hass, entry_id)
+    return await hass.async_add_executor_job(
+        lambda: b"".join(p.read_bytes() for p in path.parent.glob(f"{path.name}*"))
+    )
 
 
 async def restart(hass: HomeAssistant, entry: Any) -> None:
@@ -95,10 +103,9 @@ async def test_pin_is_taken_off_while_the_entry_is_not_loaded(
     await post_sms(client, f"{PIN} turn on the kitchen light")
     await hass.async_block_till_done()
     assert [e.data["body"] for e in received] == ["turn on the kitchen light"]
-    journal = journal_path(hass, entry.entry_id)
-    text = await hass.async_add_executor_job(journal.read_text, "utf-8")
-    assert "turn on the kitchen light" in text
-    assert PIN not in text
+    on_disk = await stored_bytes(hass, entry.entry_id)
+    assert b"turn on the kitchen light" in on_disk
+    assert PIN.encode() not in on_disk
     # Not loaded: nothing runs (a command needs the entry to answer it).
     assert hass.states.get(SWITCH).state == "off"
 
@@ -122,8 +129,7 @@ async def test_pin_followed_by_any_separator_is_recognised_and_never_kept(
     assert [e.data["command"] for e in commands] == ["turn on the kitchen light"]
     [kept] = await get_messages(hass, direction="received")
     assert kept["body"] == "turn on the kitchen light"
-    journal = journal_path(hass, entry.entry_id)
-    assert PIN not in await hass.async_add_executor_job(journal.read_text, "utf-8")
+    assert PIN.encode() not in await stored_bytes(hass, entry.entry_id)
 
 
 # 3. The daily cap exceeded without bound ---------------------------------------
@@ -268,8 +274,8 @@ async def test_parked_reports_are_bounded_and_expire(
     for i in range(1200):
         report = {"type": "NOTIFICATION", "message_id": f"x{i:015d}", "status": "ERROR"}
         assert (await client.post(URL, json=report)).status == 200
-    assert len(store._unknown_reports) == 1000  # the newest
-    assert "x000000000001199" in store._unknown_reports
+    assert len(store._parked) == 1000  # the newest
+    assert "x000000000001199" in store._parked
     later = time.monotonic() + 7 * 3600
     with patch("custom_components.actio_sms.store.time.monotonic", return_value=later):
         report = {
@@ -278,4 +284,4 @@ async def test_parked_reports_are_bounded_and_expire(
             "status": "ERROR",
         }
         assert (await client.post(URL, json=report)).status == 200
-    assert list(store._unknown_reports) == ["y000000000000001"]
+    assert list(store._parked) == ["y000000000000001"]

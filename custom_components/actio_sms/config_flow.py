@@ -88,6 +88,8 @@ from .const import (
     DEFAULT_MAX_PARTS,
     DOMAIN,
     LOGGER,
+    MAX_HISTORY_DAYS,
+    MAX_HISTORY_SIZE,
     MAX_PARTS,
     SUBENTRY_RECIPIENT,
 )
@@ -541,14 +543,14 @@ class ActioOptionsFlow(OptionsFlow):
                 CONF_HISTORY_SIZE, default=DEFAULT_HISTORY_SIZE
             ): NumberSelector(
                 NumberSelectorConfig(
-                    min=10, max=100000, step=1, mode=NumberSelectorMode.BOX
+                    min=10, max=MAX_HISTORY_SIZE, step=1, mode=NumberSelectorMode.BOX
                 )
             ),
             vol.Required(
                 CONF_HISTORY_DAYS, default=DEFAULT_HISTORY_DAYS
             ): NumberSelector(
                 NumberSelectorConfig(
-                    min=1, max=3650, step=1, mode=NumberSelectorMode.BOX
+                    min=1, max=MAX_HISTORY_DAYS, step=1, mode=NumberSelectorMode.BOX
                 )
             ),
             vol.Required(CONF_PANEL_EVERYONE, default=False): BooleanSelector(),

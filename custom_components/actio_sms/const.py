@@ -42,8 +42,11 @@ CONF_NUMBER: Final = "number"
 SUBENTRY_RECIPIENT: Final = "recipient"
 
 DEFAULT_CONCURRENCY: Final = 4
-DEFAULT_HISTORY_SIZE: Final = 1000
-DEFAULT_HISTORY_DAYS: Final = 30
+DEFAULT_HISTORY_SIZE: Final = 100_000
+DEFAULT_HISTORY_DAYS: Final = 365
+"""A year of SMS, as a phone keeps them (README, options); ~20 MB at 100,000."""
+MAX_HISTORY_SIZE: Final = 1_000_000
+MAX_HISTORY_DAYS: Final = 3650
 # Spend guard defaults: far above what a home sends, far below a runaway loop
 # (README, "Spend guard").
 DEFAULT_DAILY_LIMIT: Final = 200
@@ -81,5 +84,6 @@ ISSUE_DAILY_LIMIT: Final = "daily_limit_reached"
 ISSUE_COMMAND_LOCKOUT: Final = "command_lockout"
 ISSUE_NO_FUNDS: Final = "no_funds"
 ISSUE_UNRECOGNISED_POSTS: Final = "unrecognised_posts"
+ISSUE_STORE_CORRUPT: Final = "store_corrupt"
 ATTR_SENDER: Final = "sender"
 ATTR_SEND_AT: Final = "send_at"

@@ -52,10 +52,7 @@ async def async_get_config_entry_diagnostics(
     """Entry settings, counters and the last error; no message content."""
     runtime = entry.runtime_data
     log = runtime.store
-    statuses: dict[str, int] = {}
-    for record in log.records:
-        if record["direction"] == "sent":
-            statuses[record["status"]] = statuses.get(record["status"], 0) + 1
+    statuses = await log.count_by_status()
     diagnostics: dict[str, Any] = _scrub(
         {
             "entry": {
@@ -87,7 +84,7 @@ async def async_get_config_entry_diagnostics(
                 "reserved": runtime.spend.reserved,
             },
             "history": {
-                "records": len(log.records),
+                "records": len(log),
                 "max_size": log.max_size,
                 "max_days": log.max_age.days,
                 "sent_by_status": statuses,

@@ -5,6 +5,7 @@ The fixable flows (a form behind an issue) are in ``repairs.py``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -19,6 +20,7 @@ from .const import (
     ISSUE_DAILY_LIMIT,
     ISSUE_INVALID_SENDER,
     ISSUE_NO_FUNDS,
+    ISSUE_STORE_CORRUPT,
     ISSUE_UNRECOGNISED_POSTS,
     ISSUE_WEBHOOK_UNREACHABLE,
 )
@@ -171,4 +173,18 @@ def async_raise_unrecognised_posts(
         placeholders={"title": entry.title, "count": str(count), "last": last},
         is_fixable=True,
         data={"entry_id": entry.entry_id},
+    )
+
+
+@callback
+def async_raise_store_corrupt(
+    hass: HomeAssistant, entry: ConfigEntry[Any], path: Path
+) -> None:
+    """The message database was damaged: set aside, a fresh one in its place."""
+    _async_create(
+        hass,
+        ISSUE_STORE_CORRUPT,
+        entry.entry_id,
+        placeholders={"title": entry.title, "path": str(path)},
+        severity=ir.IssueSeverity.ERROR,
     )

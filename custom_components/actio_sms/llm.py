@@ -45,9 +45,13 @@ async def _send(
     return await async_send(entry.runtime_data, numbers, message)
 
 
-def _query(entry: ConfigEntry[Any], number: str | None, limit: int) -> list[Record]:
+async def _query(
+    entry: ConfigEntry[Any], number: str | None, limit: int
+) -> list[Record]:
     """The entry's latest messages, newest first, to or from ``number`` if given."""
-    return cast("list[Record]", entry.runtime_data.store.query(None, number, limit))
+    return cast(
+        "list[Record]", await entry.runtime_data.store.query(None, number, limit)
+    )
 
 
 MAX_MESSAGES: Final = 10
@@ -265,7 +269,7 @@ class ReadMessagesTool(_RecipientTool):
                 return _refuse(found)
             entries, number = [found.entry], found.number
         records = [
-            record for entry in entries for record in _query(entry, number, limit)
+            record for entry in entries for record in await _query(entry, number, limit)
         ]
         records.sort(key=_timestamp, reverse=True)
         return _answer({"messages": [self._show(r) for r in records[:limit]]})

@@ -125,7 +125,7 @@ async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
             number = normalize_number(number)
         except InvalidNumberError:
             number = number.strip()
-    messages = runtime.store.query(
+    messages = await runtime.store.query(
         call.data.get(ATTR_DIRECTION), number, call.data[ATTR_LIMIT]
     )
     return {"messages": cast("list[JsonValueType]", messages)}

@@ -37,6 +37,8 @@ from .const import (
     DEFAULT_HISTORY_DAYS,
     DEFAULT_HISTORY_SIZE,
     DEFAULT_MAX_PARTS,
+    MAX_HISTORY_DAYS,
+    MAX_HISTORY_SIZE,
     MAX_PARTS,
     SUBENTRY_RECIPIENT,
 )
@@ -149,8 +151,14 @@ class ActioSettings:
             command_pin=options.get(CONF_COMMAND_PIN) or None,
             command_agent=options.get(CONF_COMMAND_AGENT) or None,
             command_reply=bool(options.get(CONF_COMMAND_REPLY, True)),
-            history_size=int(options.get(CONF_HISTORY_SIZE, DEFAULT_HISTORY_SIZE)),
-            history_days=int(options.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS)),
+            history_size=min(
+                MAX_HISTORY_SIZE,
+                max(1, int(options.get(CONF_HISTORY_SIZE, DEFAULT_HISTORY_SIZE))),
+            ),
+            history_days=min(
+                MAX_HISTORY_DAYS,
+                max(1, int(options.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS))),
+            ),
         )
 
 

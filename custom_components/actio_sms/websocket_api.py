@@ -148,18 +148,25 @@ async def ws_conversations(
         for title, data in recipients_of(runtime.entry).values()
         if (number := str(data["number"]))
     }
-    search = (msg.get("search") or "").strip().casefold()
-    conversations = []
-    for item in await runtime.store.async_conversations(None, MAX_CONVERSATIONS):
-        number = item["number"]
-        name = names.get(number)
-        display = format_number(number)
-        if search and not any(
-            search in text.casefold()
-            for text in (number, display, name or "", item["last"]["body"])
-        ):
-            continue
-        conversations.append(item | {"name": name, "display": display})
+    search = (msg.get("search") or "").strip()
+    # The store searches numbers and every message's text; names are ours.
+    found = await runtime.store.conversations(search or None, MAX_CONVERSATIONS)
+    if search and (
+        named := {
+            number
+            for number, name in names.items()
+            if search.casefold() in name.casefold()
+        }
+        - {item["number"] for item in found}
+    ):
+        everyone = await runtime.store.conversations(None, MAX_CONVERSATIONS)
+        found += [item for item in everyone if item["number"] in named]
+        found.sort(key=lambda item: str(item["last"]["at"]), reverse=True)
+    conversations = [
+        item
+        | {"name": names.get(item["number"]), "display": format_number(item["number"])}
+        for item in found
+    ]
     connection.send_result(msg["id"], {"conversations": conversations})
 
 
@@ -182,7 +189,7 @@ async def ws_messages(
     if (runtime := _runtime(hass, connection, msg, admin=False)) is None:
         return
     await runtime.async_load_store()
-    records, before = await runtime.store.async_messages(
+    records, before = await runtime.store.messages(
         msg["number"], msg.get("before"), msg["limit"]
     )
     connection.send_result(
@@ -290,7 +297,7 @@ async def ws_mark_read(
     if (runtime := _runtime(hass, connection, msg, admin=False)) is None:
         return
     await runtime.async_load_store()
-    await runtime.store.async_mark_read(msg["number"])
+    await runtime.store.mark_read(msg["number"])
     connection.send_result(msg["id"], {})
 
 
@@ -310,7 +317,7 @@ async def ws_delete_conversation(
     if (runtime := _runtime(hass, connection, msg, admin=True)) is None:
         return
     await runtime.async_load_store()
-    deleted = await runtime.store.async_delete_conversation(msg["number"])
+    deleted = await runtime.store.delete_conversation(msg["number"])
     connection.send_result(msg["id"], {"deleted": deleted})
     runtime.async_deleted(msg["number"])
 
