@@ -61,8 +61,12 @@ async def entry(
         recipients={"Mom": FAMILY["Mom"]},
         options={CONF_DEFAULT_RECIPIENTS: [FAMILY["Mom"]]},
     )
-    with patch("custom_components.actio_sms.data.API_TIMEOUT", 0.3):
-        return await setup_entry(config_entry)
+    # Short enough for the timeout fault, long enough for a loaded machine's
+    # setup probe (a probe that times out would leave the entry not loaded).
+    with patch("custom_components.actio_sms.data.API_TIMEOUT", 1.0):
+        entry = await setup_entry(config_entry)
+    assert entry.state is ConfigEntryState.LOADED
+    return entry
 
 
 @pytest.mark.parametrize("surface", SURFACES)
@@ -108,9 +112,15 @@ async def test_lost_answer_on_every_surface_sends_one_sms(
     """The answer is lost once: the retry carries the same key, one SMS arrives."""
     domain, service, data = SURFACES[surface]
     simulator.fault(fault, count=1)
-    with patch.object(
-        async_get_clientsession(hass), "post", wraps=async_get_clientsession(hass).post
-    ) as post:
+    with (
+        # Room for a retry after the 1 s timeout of the first attempt.
+        patch("custom_components.actio_sms.actio.client.RETRY_BUDGET", 5.0),
+        patch.object(
+            async_get_clientsession(hass),
+            "post",
+            wraps=async_get_clientsession(hass).post,
+        ) as post,
+    ):
         await hass.services.async_call(domain, service, data, blocking=True)
     assert [(item.recipient, item.body) for item in simulator.outbox] == [
         ("48600100200", "x")
