@@ -977,3 +977,38 @@ async def test_sends_older_than_a_week_are_not_read_back(
     await again.written
     status = {r["message_id"]: r["status"] for r in await again.query("sent", None, 5)}
     assert status["old"] is DeliveryStatus.DELIVERED
+
+
+async def test_rows_beyond_the_size_are_hidden_at_once_and_deleted_in_bulk(
+    hass: HomeAssistant,
+) -> None:
+    """Bound 300: 1 % (3 rows) gathers before one DELETE; no read sees them."""
+    store = await opened(hass, size=300)
+    store.add_received(
+        inbound("aunt, late clock", AUNT, "2026-11-20T12:00:00.000+00:00")
+    )
+    store.add_received(inbound("dad's only", DAD, "2026-11-20T10:00:00.000+00:00"))
+    store.add_received(inbound("aunt, early", AUNT, "2026-11-20T09:00:00.000+00:00"))
+    for n in range(299):
+        store.add_received(inbound(f"mom {n}", MOM))
+    await store.written
+    path = db_path(hass, ENTRY)
+    count = "SELECT count(*) FROM messages"
+    assert await hass.async_add_executor_job(read_db, path, count) == [(302,)]
+    assert len(store) == 300
+    assert len(await store.query(None, None, 1000)) == 300
+    assert await store.query(None, DAD, 10) == []
+    conversations = {c["number"]: c for c in await store.conversations(None, 10)}
+    assert set(conversations) == {MOM, AUNT}
+    assert (conversations[AUNT]["count"], conversations[AUNT]["unread"]) == (1, 1)
+    assert conversations[AUNT]["last"]["body"] == "aunt, early"
+    assert [m["body"] for m in (await store.messages(AUNT, None, 10))[0]] == [
+        "aunt, early"
+    ]
+    assert len(await opened(hass, size=300)) == 300
+    # Two more: 4 rows beyond the bound, more than 1 %: one DELETE.
+    store.add_received(inbound("mom 299", MOM))
+    store.add_received(inbound("mom 300", MOM))
+    await store.written
+    assert await hass.async_add_executor_job(read_db, path, count) == [(300,)]
+    assert [c["number"] for c in await store.conversations(None, 10)] == [MOM]

@@ -202,6 +202,10 @@ UNKNOWN_REPORT_TTL: Final = 6 * 3600.0
 """Seconds such a report is kept: a send's answer comes within seconds."""
 PRUNE_CHUNK: Final = 5000
 """Ids one retention step deletes at most: a commit stays short."""
+PRUNE_SLACK: Final = 0.01
+"""Rows beyond ``history_size`` are hidden at once, deleted once 1 % gathered."""
+PRUNE_AGE_EVERY: Final = timedelta(hours=1)
+"""Rows older than ``history_days`` are deleted at most this often (and at load)."""
 META_KEYS: Final = (
     "counters",
     "last_received",
@@ -450,11 +454,14 @@ class Batch:
     meta: dict[str, str]
     next_id: int
     floor: int
-    """Rows with a lower id are beyond ``history_size``."""
+    """Rows with a lower id are beyond ``history_size``: no read sees them."""
     cutoff: str
     """Rows older than this are beyond ``history_days``."""
     retain: bool
     check: bool = False
+    slack: int = 0
+    """Hidden rows gathered before they are deleted (in one statement)."""
+    prune_age: bool = False
 
 
 @dataclass(slots=True)
@@ -464,6 +471,7 @@ class Result:
     values: list[Any]
     reads: list[Any]
     count: int = 0
+    """Rows a read can see."""
     pruned_below: int = 0
     more: bool = False
     """Retention has more to delete (the next job goes on)."""
@@ -511,6 +519,7 @@ class Database:
         self.next_id = 1
         self.meta: dict[str, str] = {}
         """Every meta value as last read or written (for a fresh database)."""
+        self.floor = 0
         self._txn_count = 0
 
     @property
@@ -520,14 +529,14 @@ class Database:
             raise sqlite3.OperationalError("the message store is closed")
         return self._conn
 
-    def open(self) -> Opened:
+    def open(self, max_size: int = 0) -> Opened:
         """Open (or create) the database and read what memory keeps."""
         self.close()
         fresh = not self.path.exists()
         corrupt = None
         try:
             self._connect()
-            opened = self._read(fresh=fresh)
+            opened = self._read(fresh=fresh, max_size=max_size)
         except sqlite3.DatabaseError as err:
             # Not a database, damaged, or not our schema: set aside. Not
             # writable, full, busy: the caller sees the error (and retries).
@@ -538,7 +547,7 @@ class Database:
                 self.close()
                 raise
             corrupt = self._set_aside(str(err))
-            opened = self._read(fresh=True)
+            opened = self._read(fresh=True, max_size=max_size)
         opened.corrupt = corrupt
         return opened
 
@@ -556,7 +565,7 @@ class Database:
         if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
             conn.executescript(SCHEMA)
 
-    def _read(self, *, fresh: bool) -> Opened:
+    def _read(self, *, fresh: bool, max_size: int) -> Opened:
         conn = self.conn
         self.meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         meta: dict[str, Any] = {}
@@ -595,13 +604,23 @@ class Database:
             self.next_id, self.pruned_below = 1, 0
         self.next_id = max(self.next_id, (high or 0) + 1)
         self.pruned_below = max(self.pruned_below, low or 0)
+        if max_size:
+            self.floor = self.next_id - max_size
         return Opened(
             meta,
             sent[::-1],
             [i for i in intents if isinstance(i, dict)],
             self.next_id,
-            self.count,
+            self.count - self._hidden(),
             fresh,
+        )
+
+    def _hidden(self) -> int:
+        """Rows below the floor, not deleted yet."""
+        return int(
+            self.conn.execute(
+                "SELECT count(*) FROM messages WHERE id < ?", (self.floor,)
+            ).fetchone()[0]
         )
 
     def close(self) -> None:
@@ -658,6 +677,7 @@ class Database:
     def run(self, batch: Batch) -> Result:
         """Check, commit the writes (one transaction), then answer the reads."""
         result = Result([None] * len(batch.writes), [None] * len(batch.reads))
+        self.floor = batch.floor
         if batch.check:
             self._check(result)
         if batch.writes or batch.meta or batch.retain:
@@ -667,7 +687,10 @@ class Database:
                 result.reads[index] = read(self)
             except Exception as err:  # noqa: BLE001 - handed to its caller
                 result.reads[index] = Failed(err)
-        result.count = self.count
+        try:
+            result.count = self.count - self._hidden()
+        except sqlite3.Error:
+            result.count = self.count
         result.pruned_below = self.pruned_below
         return result
 
@@ -760,18 +783,24 @@ class Database:
         if low is None:
             return False
         limit = low + PRUNE_CHUNK
-        young = conn.execute(
-            "SELECT id FROM messages WHERE id < ? AND at >= ? ORDER BY id LIMIT 1",
-            (limit, batch.cutoff),
-        ).fetchone()
-        # The oldest first, up to the first young one (as the log always did).
-        by_age = young[0] if young is not None else limit
-        bound = min(max(batch.floor, by_age), limit)
+        bound, more = low, False
+        if batch.floor - low > batch.slack:
+            bound, more = min(batch.floor, limit), batch.floor > limit
+        if batch.prune_age:
+            young = conn.execute(
+                "SELECT id FROM messages WHERE id < ? AND at >= ? ORDER BY id LIMIT 1",
+                (limit, batch.cutoff),
+            ).fetchone()
+            # The oldest first, up to the first young one (as the log always did).
+            if young is None:
+                bound, more = limit, True
+            else:
+                bound = max(bound, young[0])
         if bound <= low:
             return False
         self._delete_ids(low, bound)
         self.pruned_below = max(self.pruned_below, bound)
-        return bound == limit and (young is None or batch.floor > limit)
+        return more
 
     def _delete_ids(self, low: int, high: int) -> None:
         conn = self.conn
@@ -912,8 +941,8 @@ class Database:
         self, direction: str | None, number: str | None, own: bool, limit: int
     ) -> list[Record]:
         """Newest first, by direction and number (also ``to`` when ``own``)."""
-        where: list[str] = []
-        args: list[Any] = []
+        where = ["id >= ?"]
+        args: list[Any] = [self.floor]
         order = "id DESC"
         if number and own:
             where.append("(number = ? OR own = ?)")
@@ -928,16 +957,25 @@ class Database:
             where.append("+sent = ?" if number else "sent = ?")
             args.append(int(direction == "sent"))
         sql = f"SELECT {COLUMNS} FROM messages"  # noqa: S608 - constants only
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order} LIMIT ?"
         args.append(limit)
         return [record_of(row) for row in self.conn.execute(sql, args)]
 
     def conversations(self, search: str | None, limit: int) -> list[dict[str, Any]]:
         """One line per counterpart, the latest first."""
+        conn = self.conn
+        # Rows beyond history_size not deleted yet: taken off the summaries.
+        hidden = {
+            number: (count, unread)
+            for number, count, unread in conn.execute(
+                "SELECT number, count(*), sum(unread) FROM messages WHERE id < ?"
+                " GROUP BY number",
+                (self.floor,),
+            )
+        }
         sql = (
-            "SELECT c.number, c.count, c.unread, m.sent, m.body, m.at"
+            "SELECT c.number, c.count, c.unread, m.sent, m.body, m.at, c.last_id"
             " FROM conversations AS c JOIN messages AS m ON m.id = c.last_id"
         )
         args: list[Any] = []
@@ -957,27 +995,42 @@ class Database:
                 args.append(f"%{digits}%")
             sql += " WHERE " + " OR ".join(terms)
         sql += " ORDER BY c.last_at DESC, c.last_id DESC LIMIT ?"
-        args.append(limit)
-        return [
-            {
-                "number": number,
-                "last": {
-                    "direction": "sent" if sent else "received",
-                    "body": body,
-                    "at": at,
-                },
-                "count": count,
-                "unread": unread,
-            }
-            for number, count, unread, sent, body, at in self.conn.execute(sql, args)
-        ]
+        args.append(limit + len(hidden))
+        result = []
+        for number, count, unread, sent, body, at, last_id in conn.execute(sql, args):
+            if number in hidden:
+                gone, gone_unread = hidden[number]
+                count, unread = count - gone, unread - gone_unread
+                if count <= 0:
+                    continue
+                if last_id < self.floor:
+                    sent, body, at = conn.execute(
+                        "SELECT sent, body, at FROM messages WHERE number = ?"
+                        " AND id >= ? ORDER BY at DESC, id DESC LIMIT 1",
+                        (number, self.floor),
+                    ).fetchone()
+            result.append(
+                {
+                    "number": number,
+                    "last": {
+                        "direction": "sent" if sent else "received",
+                        "body": body,
+                        "at": at,
+                    },
+                    "count": count,
+                    "unread": unread,
+                }
+            )
+        # A conversation whose newest row was hidden may sort lower now.
+        result.sort(key=lambda c: c["last"]["at"], reverse=True)
+        return result[:limit]
 
     def messages(
         self, number: str, before: str | None, limit: int
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A conversation, newest first, a page at a time."""
-        sql = f"SELECT {COLUMNS} FROM messages WHERE number = ?"  # noqa: S608
-        args: list[Any] = [number]
+        sql = f"SELECT {COLUMNS} FROM messages WHERE number = ? AND id >= ?"  # noqa: S608
+        args: list[Any] = [number, self.floor]
         if before is not None:
             at, row_id = parse_cursor(before)
             sql += " AND (at, id) < (?, ?)"
@@ -996,7 +1049,9 @@ class Database:
         """Sent records by status."""
         counts: dict[str, int] = {}
         for status, count in self.conn.execute(
-            "SELECT status, count(*) FROM messages WHERE sent = 1 GROUP BY status"
+            "SELECT status, count(*) FROM messages WHERE sent = 1 AND id >= ?"
+            " GROUP BY status",
+            (self.floor,),
         ):
             key = str(read_status(status))
             counts[key] = counts.get(key, 0) + count
@@ -1094,6 +1149,8 @@ class MessageStore:
         self._check = False
         self._retain = False
         self._failing = False
+        self._prune_age_at = dt_util.utcnow()
+        """When the next commit also deletes what is older than ``history_days``."""
         self._unsub_final_write: CALLBACK_TYPE | None = None
         self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
         self.last_received: ReceivedRecord | None = None
@@ -1141,7 +1198,9 @@ class MessageStore:
         self._reset()
         legacy = await self._async_read_legacy()
         try:
-            opened = await self._hass.async_add_executor_job(self._db.open)
+            opened = await self._hass.async_add_executor_job(
+                self._db.open, self.max_size
+            )
         except (OSError, sqlite3.Error) as err:
             raise StoreWriteError(f"Could not open the message store: {err}") from err
         if opened.corrupt is not None:
@@ -1177,6 +1236,7 @@ class MessageStore:
             self.resolve_intent(batch, outcomes)
         self._check = not opened.fresh
         self._retain = True
+        self._prune_age_at = dt_util.utcnow()
         self._async_kick()
         if migrate:
             try:
@@ -1383,9 +1443,6 @@ class MessageStore:
                 self._async_work(), f"{DOMAIN} store", eager_start=False
             )
 
-    def _cutoff(self) -> str:
-        return (dt_util.utcnow() - self.max_age).isoformat(timespec="milliseconds")
-
     def _take_meta(self) -> dict[str, str]:
         values: dict[str, Any] = {
             "counters": self.counters,
@@ -1416,15 +1473,21 @@ class MessageStore:
         ):
             writes, self._writes = self._writes, []
             reads, self._reads = self._reads, []
+            now = dt_util.utcnow()
+            prune_age = now >= self._prune_age_at
+            if prune_age:
+                self._prune_age_at = now + PRUNE_AGE_EVERY
             batch = Batch(
                 [op for op, _ in writes],
                 [op for op, _ in reads],
                 self._take_meta(),
                 self._next_id,
                 self._next_id - self.max_size,
-                self._cutoff(),
+                (now - self.max_age).isoformat(timespec="milliseconds"),
                 retain=bool(writes) or self._retain,
                 check=self._check,
+                slack=int(self.max_size * PRUNE_SLACK),
+                prune_age=prune_age,
             )
             self._retain = self._check = False
             try:
@@ -1468,7 +1531,11 @@ class MessageStore:
                 future.set_result(value)
         self._count = result.count
         self._pruned_below = max(self._pruned_below, result.pruned_below)
-        self._retain = self._retain or result.more
+        if result.more:
+            # The next chunk at once, by age too if it was by age.
+            self._retain = True
+            if batch.prune_age:
+                self._prune_age_at = dt_util.utcnow()
         if result.corrupt is not None:
             self._async_corrupt(result.corrupt)
 
@@ -1531,6 +1598,7 @@ class MessageStore:
         self.max_size = max_size
         self.max_age = timedelta(days=max_days)
         self._retain = True
+        self._prune_age_at = dt_util.utcnow()
         self._async_kick()
 
     def _low(self) -> int:
