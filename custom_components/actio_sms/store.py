@@ -1239,13 +1239,10 @@ class MessageStore:
         self._prune_age_at = dt_util.utcnow()
         self._async_kick()
         if migrate:
-            try:
-                await self._enqueue(_noop, write=False)
-                if self.written is not None:
-                    await self.written
-            except StoreWriteError:
+            await self._enqueue(_noop, write=False)
+            if self._failing:  # the commit holding the migration failed
                 await self._async_close()
-                raise
+                raise StoreWriteError("Could not move the 0.3 message log")
         self.loaded = True
         if legacy is not None:
             # Only now: the database holds all they held.
@@ -1564,6 +1561,9 @@ class MessageStore:
         await self.async_flush()
         self._open = False
         self.loaded = False
+        if (worker := self._worker) is not None and not worker.done():
+            # A batch queued meanwhile is in flight: its job ends first.
+            await asyncio.shield(worker)
         for _, future in (*self._writes, *self._reads):
             _fail(future, StoreWriteError("the message store is closed"))
         self._writes, self._reads = [], []
