@@ -2,7 +2,7 @@
 
 Which SMS are commands (listed senders, the PIN taken off, lockout, rate
 limit) is decided in ``inbox.py`` before anything keeps the text. Commands
-run only for a live webhook post, never for a replayed journal line, as a
+run only for a live webhook post, never for a record read back, as a
 non-admin system user, and only on what is exposed to Assist.
 """
 

@@ -3,7 +3,7 @@
 An inbound SMS from a command sender loses its PIN here, before anything
 keeps or shows the text. Then the store keeps the record, the bus event
 fires (not for a disabled entry), entities and sensors are told, and a
-command runs once the record is on disk, never for a replayed journal.
+command runs once the record is on disk, never for a record read back.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ _REPORT_CONTEXT: Final = frozenset(
 async def async_accept(runtime: ActioRuntime, record: InboundRecord) -> None:
     """Keep and announce one post; return once it is on disk.
 
-    Raises ``StoreWriteError`` when the journal could not be written: the
+    Raises ``StoreWriteError`` when the store could not commit it: the
     webhook must then not answer 200.
     """
     runtime, ours = await _async_route(runtime, record)
@@ -94,7 +94,7 @@ async def async_accept(runtime: ActioRuntime, record: InboundRecord) -> None:
     if (written := runtime.store.written) is not None:
         await asyncio.shield(written)
     if command is not None and runtime.loaded:
-        # Only here, for a live post: a replayed journal never runs commands.
+        # Only here, for a live post: a record read back never runs commands.
         runtime.hass.async_create_background_task(
             async_run_command(runtime, sender, command),
             f"{DOMAIN} SMS command",
