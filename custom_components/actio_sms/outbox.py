@@ -653,7 +653,9 @@ async def async_send(
                 )
             )
         except OSError as err:
-            LOGGER.warning("Sending although the store could not note it first: %s", err)
+            LOGGER.warning(
+                "Sending although the store could not note it first: %s", err
+            )
         await batch.async_run()
     finally:
         async_record_sent(runtime, batch, sent_at)
