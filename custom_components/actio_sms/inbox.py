@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 import hmac
+import logging
 import time
 from typing import Any, Final
 import unicodedata
@@ -75,12 +76,13 @@ async def async_accept(runtime: ActioRuntime, record: InboundRecord) -> None:
         # Before anything keeps the text: it may begin with the PIN.
         record, command = _async_inspect(runtime, record)
         sender = record.sender
-        LOGGER.debug(
-            "Received an SMS from %s to %s: %s",
-            mask_number(record.sender),
-            mask_number(record.recipient),
-            record.body,
-        )
+        if LOGGER.isEnabledFor(logging.DEBUG):
+            LOGGER.debug(
+                "Received an SMS from %s to %s: %s",
+                mask_number(record.sender),
+                mask_number(record.recipient),
+                record.body,
+            )
         async_received(
             runtime,
             record,

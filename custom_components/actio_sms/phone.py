@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 import math
 from typing import Final
 
@@ -154,6 +155,8 @@ def recipient_label(name: str, digits: str) -> str:
     return f"{name} ({format_number(digits)})"
 
 
+# Pure and costly (phonenumbers parses metadata); a home sees few numbers.
+@lru_cache(maxsize=1024)
 def format_number(digits: str) -> str:
     """A number as people write it (``+48 732 129 000``); anything else as is."""
     if not is_digits(digits):
@@ -165,6 +168,7 @@ def format_number(digits: str) -> str:
     return phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL)
 
 
+@lru_cache(maxsize=1024)
 def mask_number(number: str) -> str:
     """A number for logs and for whoever may not see it in full: ``+48 600 *** *09``.
 
