@@ -497,6 +497,21 @@ async def test_unload_cancels_pending_sensor_write(
     assert runtime._sensor_debouncer._timer_task is None
 
 
+@pytest.mark.real_sensor_window
+async def test_sensors_write_after_a_reload_cancelled_a_pending_write(
+    hass: HomeAssistant, client, init_integration: MockConfigEntry
+) -> None:
+    """A write cancelled by a reload is not taken for one still due."""
+    for body in ("x", "y"):  # the second waits for the window
+        await client.post(URL, json=sms(body))
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await client.post(URL, json=sms("after the reload"))
+    await hass.async_block_till_done()
+    assert hass.states.get(LAST_RECEIVED).state == "after the reload"
+    assert hass.states.get(RECEIVED_COUNT).state == "3"
+
+
 @pytest.mark.parametrize(
     ("field", "value", "status", "expected"),
     [

@@ -212,6 +212,8 @@ class ActioRuntime:
 
     async def async_load_store(self) -> None:
         """Read the stored messages once; a concurrent caller waits for that read."""
+        if self.store.loaded:
+            return
         async with self._store_lock:
             if not self.store.loaded:
                 await self.commands.async_load()
@@ -304,6 +306,8 @@ class ActioRuntime:
     @callback
     def async_changed(self, *changes: Change) -> None:
         """Sensors showing ``changes`` should write (coalesced in a burst)."""
+        if self._changes.issuperset(changes):
+            return  # already due at the write scheduled for them
         self._changes.update(changes)
         self._sensor_debouncer.async_schedule_call()
 
@@ -322,6 +326,7 @@ class ActioRuntime:
     @callback
     def async_cancel_sensor_write(self) -> None:
         """Drop a scheduled sensor write (the entities are going away)."""
+        self._changes.clear()
         self._sensor_debouncer.async_cancel()
 
 

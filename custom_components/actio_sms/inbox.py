@@ -126,24 +126,27 @@ async def _async_route(
     sent the SMS. Returns the runtime (its store loaded) and whether the post
     is for one of our numbers (False: kept on the receiving entry, flagged).
     """
-    hass = runtime.hass
-    candidates = [runtime] + [
-        async_get_runtime(hass, entry)
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.entry_id != runtime.entry_id
-    ]
+    await runtime.async_load_store()
+    # The common case first: the post names the entry that received it.
     if isinstance(record, InboundMessage):
-        for candidate in candidates:
+        if runtime.settings.sender == record.recipient:
+            return runtime, True
+    elif runtime.store.knows(record.message_id):
+        return runtime, True
+    hass = runtime.hass
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.entry_id == runtime.entry_id:
+            continue
+        candidate = async_get_runtime(hass, entry)
+        if isinstance(record, InboundMessage):
             if candidate.settings.sender == record.recipient:
                 await candidate.async_load_store()
                 return candidate, True
-        await runtime.async_load_store()
-        return runtime, False
-    for candidate in candidates:
+            continue
         await candidate.async_load_store()
         if candidate.store.knows(record.message_id):
             return candidate, True
-    return runtime, True
+    return runtime, not isinstance(record, InboundMessage)
 
 
 @callback

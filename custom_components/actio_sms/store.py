@@ -56,6 +56,7 @@ from .actio import (
     DeliveryStatus,
     InboundMessage,
     ReportedStatus,
+    storable,
     utc_now_iso,
 )
 from .const import DOMAIN, LOGGER
@@ -215,16 +216,6 @@ META_KEYS: Final = (
     "owns",
     "legacy",
 )
-
-_SURROGATES: Final = re.compile("[\ud800-\udfff]")
-
-
-def storable(text: str) -> str:
-    """``text`` as UTF-8 can hold it: lone UTF-16 surrogates become U+FFFD."""
-    if text.isascii() or _SURROGATES.search(text) is None:
-        return text
-    # A valid pair (as JSON's "\ud83d\ude00" may leave it) is joined.
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _storable_value(value: Any) -> Any:

@@ -88,18 +88,19 @@ class DeliveryReport:
     """The number, when the report names it (live API)."""
 
 
-_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 def storable(text: str) -> str:
-    """``text`` with lone UTF-16 surrogates replaced by U+FFFD.
+    """``text`` as UTF-8 can hold it: lone UTF-16 surrogates become U+FFFD.
 
-    JSON may escape half of a surrogate pair (a lone high or low half); such a string
-    cannot be encoded as UTF-8, so it could be neither stored nor sent.
+    JSON may escape half of a surrogate pair (a lone high or low half); such a
+    string could be neither stored nor sent. A whole pair left as two halves
+    is joined.
     """
-    if _LONE_SURROGATE.search(text) is None:
+    if text.isascii() or _SURROGATE.search(text) is None:
         return text
-    return _LONE_SURROGATE.sub("\ufffd", text)
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def is_digits(value: str) -> bool:
