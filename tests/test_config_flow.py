@@ -115,7 +115,7 @@ async def test_user_flow_without_url(hass: HomeAssistant, simulator: Sim) -> Non
         DOMAIN, context={"source": SOURCE_USER}
     )
     with patch(
-        "custom_components.actio_sms.config_flow.webhook.async_generate_url",
+        "custom_components.actio_sms.webhook.async_generate_url",
         side_effect=NoURLAvailableError,
     ):
         result = await hass.config_entries.flow.async_configure(

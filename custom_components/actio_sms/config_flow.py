@@ -23,7 +23,6 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     BooleanSelector,
     ConversationAgentSelector,
@@ -107,6 +106,7 @@ from .settings import (
     recipient_labels,
     recipient_object_id,
 )
+from .webhook import local_webhook_url
 
 SECTION_ADVANCED = "advanced"
 # The options form's sections; the options are stored flat, as before.
@@ -250,14 +250,6 @@ def sender_updates(entry: ConfigEntry[Any], sender: str) -> dict[str, Any]:
     }
 
 
-def webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
-    """The URL to paste into the ACTIO panel."""
-    try:
-        return webhook.async_generate_url(hass, webhook_id)
-    except NoURLAvailableError:
-        return webhook.async_generate_path(webhook_id)
-
-
 class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up an ACTIO virtual number."""
 
@@ -352,7 +344,7 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
             # Say so plainly when the URL shown works only inside the home.
             description=None if reachable else "unreachable",
             description_placeholders={
-                "webhook_url": cloud_url or webhook_url(self.hass, webhook_id)
+                "webhook_url": cloud_url or local_webhook_url(self.hass, webhook_id)
             },
         )
 

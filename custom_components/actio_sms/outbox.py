@@ -578,8 +578,8 @@ def async_record_sent(runtime: ActioRuntime, batch: SendBatch, sent_at: str) -> 
     for outcome in outcomes:
         if outcome.status is DeliveryStatus.UNCONFIRMED:
             report: LoggedReport = {
-                "message_id": None,  # type: ignore[typeddict-item]
-                "status": DeliveryStatus.UNCONFIRMED,  # type: ignore[typeddict-item]
+                "message_id": None,
+                "status": DeliveryStatus.UNCONFIRMED,
                 "status_at": sent_at,
                 "recipient": outcome.recipient,
                 "body": batch.message,

@@ -160,10 +160,14 @@ class LastSent(TypedDict):
 
 
 class LoggedReport(TypedDict):
-    """A delivery report as logged, with what it refers to when known."""
+    """A delivery report as logged, with what it refers to when known.
 
-    message_id: str
-    status: ReportedStatus
+    Also what a send whose answer was lost tells the entities: ``unconfirmed``,
+    without an id (ACTIO never gave one).
+    """
+
+    message_id: str | None
+    status: ReportedStatus | Literal[DeliveryStatus.UNCONFIRMED]
     status_at: str
     reason: NotRequired[str]
     operator: NotRequired[str]
