@@ -169,7 +169,10 @@ async def test_idempotency_key(session: ClientSession, sim: Sim, dialect: str) -
     assert len(await outbox(session, sim)) == 2
 
 
-@pytest.mark.parametrize("key", ["abc", str(uuid.uuid1()), 42])
+@pytest.mark.parametrize(
+    "key",
+    ["abc", "0b0e7a3c-ee7e-11f1-804a-02fc00000001", 42],  # the middle one: a UUID1
+)
 async def test_idempotency_key_not_uuid4(
     session: ClientSession, sim: Sim, key: Any
 ) -> None:
