@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -203,11 +204,38 @@ async def test_live_updates_and_unsubscribe(
     event = (await ws.receive_json())["event"]
     assert event == {"kind": "deleted", "number": MOM}
     # Unsubscribed: the listeners go.
-    listeners = hass.bus.async_listeners().get("actio_sms_message_received", 0)
+    listeners = hass.bus.async_listeners().get("actio_sms_message_sent", 0)
     await call(ws, type="unsubscribe_events", subscription=subscribed["id"])
-    assert (
-        hass.bus.async_listeners().get("actio_sms_message_received", 0) == listeners - 1
+    assert hass.bus.async_listeners().get("actio_sms_message_sent", 0) == listeners - 1
+
+
+async def test_live_messages_carry_the_ids_pages_do(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_client_no_auth: Any,
+) -> None:
+    """Two SMS in one millisecond stay two; a page names them as live did."""
+    ws = await hass_ws_client(hass)
+    await call(ws, type="actio_sms/subscribe", config_entry_id=entry.entry_id)
+    with patch(
+        "custom_components.actio_sms.actio.inbound.utc_now_iso",
+        return_value="2026-12-02T18:00:00.000+00:00",
+    ):
+        for body in ("Jestem", "Jestem"):
+            await post(hass, hass_client_no_auth, sms(body, MOM))
+    response = await send(hass, MOM, "Odp")
+    live = [(await ws.receive_json())["event"]["message"]["id"] for _ in range(3)]
+    assert len(set(live)) == 3
+    assert live[2] == response["messages"][0]["message_id"]
+    page = await call(
+        ws,
+        type="actio_sms/messages",
+        config_entry_id=entry.entry_id,
+        number=MOM,
+        limit=10,
     )
+    assert sorted(m["id"] for m in page["messages"]) == sorted(live)
 
 
 async def test_non_admins_need_the_option(

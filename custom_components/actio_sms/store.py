@@ -124,6 +124,8 @@ ReceivedRecord = TypedDict(
         "body": str,
         "received_at": str,
         "unknown_number": NotRequired[bool],
+        # Its row, as pages of a conversation name it (not kept in the row).
+        "id": NotRequired[int],
     },
 )
 
@@ -1653,7 +1655,7 @@ class MessageStore:
             record["unknown_number"] = True
         row = self._add_received(record, unread=True)
         self._write_op(lambda db: db.insert([row]))
-        return record
+        return {**record, "id": row[0]}
 
     def _add_received(self, record: ReceivedRecord, *, unread: bool) -> Row:
         row = row_of(self._alloc(), record, unread=unread)

@@ -27,12 +27,18 @@ from .const import (
     CONF_PANEL_EVERYONE,
     DOMAIN,
     EVENT_DELIVERY_STATUS,
-    EVENT_MESSAGE_RECEIVED,
     EVENT_MESSAGE_SENT,
 )
-from .data import ActioConfigEntry, ActioRuntime, async_get_runtime, signal_deleted
+from .data import (
+    ActioConfigEntry,
+    ActioRuntime,
+    async_get_runtime,
+    signal_deleted,
+    signal_received,
+)
 from .phone import format_number
 from .settings import recipients_of
+from .store import ReceivedRecord
 from .webhook import async_entry_webhook_url
 
 MAX_PAGE: Final = 200
@@ -81,7 +87,8 @@ def panel_message(record: dict[str, Any]) -> dict[str, Any]:
     """A stored record as the panel shows it."""
     sent = record["direction"] == "sent"
     return {
-        "id": str(record.get("id") or record.get("message_id") or ""),
+        # ACTIO's id where there is one: what live sends and reports carry.
+        "id": str(record.get("message_id") or record.get("id") or ""),
         "direction": record["direction"],
         "number": record["recipient"] if sent else record["from"],
         "body": record["body"],
@@ -215,18 +222,9 @@ def ws_subscribe(
         connection.send_message(event_message(msg["id"], data))
 
     @callback
-    def _received(event: Event) -> None:
-        data = event.data
-        if data.get("config_entry_id") != entry_id:
-            return
-        _send(
-            {
-                "kind": "message",
-                "message": panel_message(
-                    {"direction": "received", **data, "id": f"r-{data['received_at']}"}
-                ),
-            }
-        )
+    def _received(record: ReceivedRecord) -> None:
+        # From the store: its row id is the one pages carry.
+        _send({"kind": "message", "message": panel_message(dict(record))})
 
     @callback
     def _sent(event: Event) -> None:
@@ -267,7 +265,7 @@ def ws_subscribe(
         _send({"kind": "deleted", "number": number})
 
     unsubs: list[Callable[[], None]] = [
-        hass.bus.async_listen(EVENT_MESSAGE_RECEIVED, _received),
+        async_dispatcher_connect(hass, signal_received(entry_id), _received),
         hass.bus.async_listen(EVENT_MESSAGE_SENT, _sent),
         hass.bus.async_listen(EVENT_DELIVERY_STATUS, _status),
         async_dispatcher_connect(hass, signal_deleted(entry_id), _deleted),
