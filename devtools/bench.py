@@ -87,6 +87,7 @@ BENCH_INTEGRATION = {
 import asyncio
 import cProfile
 import gc
+import json
 import time
 
 from aiohttp import web
@@ -107,6 +108,44 @@ async def _peer(hass, webhook_id, request):
     data = await request.json()
     hass.bus.async_fire("actio_bench_event", data)
     return web.Response(status=200)
+
+
+class _Floor:
+    """The least a handler that answers once the SMS is on disk can pay.
+
+    One SQLite row per post (WAL, synchronous=FULL, as ours), committed in
+    groups by one writer thread; the answer waits for the commit. No routing,
+    counters, PIN check or conversations: what any "200 means kept" handler
+    needs at the very least.
+    """
+
+    def __init__(self, hass, path):
+        import sqlite3
+
+        self.hass, self.pending, self.task = hass, [], None
+        self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS m (id INTEGER PRIMARY KEY, body TEXT)")
+
+    def _commit(self, rows):
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.executemany("INSERT INTO m (body) VALUES (?)", rows)
+        self.conn.execute("COMMIT")
+
+    async def _work(self):
+        while self.pending:
+            batch, self.pending = self.pending, []
+            await self.hass.async_add_executor_job(self._commit, [(raw,) for raw, _ in batch])
+            for _, future in batch:
+                future.set_result(None)
+
+    async def add(self, raw):
+        future = self.hass.loop.create_future()
+        self.pending.append((raw, future))
+        if self.task is None or self.task.done():
+            self.task = self.hass.async_create_task(self._work(), "bench floor", eager_start=False)
+        await future
 
 
 async def _monitor_lag() -> None:
@@ -229,6 +268,16 @@ async def _store_probe(hass, call):
 async def async_setup(hass: HomeAssistant, config) -> bool:
     webhook.async_register(hass, "actio_bench", "noop", "bench-noop", _noop, local_only=False, allowed_methods=["POST"])
     webhook.async_register(hass, "actio_bench", "peer", "bench-peer", _peer, local_only=False, allowed_methods=["POST"])
+    floor = _Floor(hass, hass.config.path("bench-floor.db"))
+
+    async def _durable(hass, webhook_id, request):
+        raw = await request.read()
+        data = json.loads(raw)
+        await floor.add(raw.decode())
+        hass.bus.async_fire("actio_bench_event", data)
+        return web.Response(status=200)
+
+    webhook.async_register(hass, "actio_bench", "floor", "bench-floor", _durable, local_only=False, allowed_methods=["POST"])
     hass.async_create_background_task(_monitor_lag(), "actio_bench lag monitor")
 
     async def measure_setup(call: ServiceCall):
@@ -368,7 +417,12 @@ async def bench_ingest(
     api: HassApi, webhook_id: str, per_round: int, concurrency: int, rounds: int
 ) -> dict[str, Series]:
     """Alternate rounds over the three webhooks so noise hits all alike."""
-    targets = {"ours": webhook_id, "noop (a)": "bench-noop", "peer (b)": "bench-peer"}
+    targets = {
+        "ours": webhook_id,
+        "noop (a)": "bench-noop",
+        "peer (b)": "bench-peer",
+        "durable floor (c)": "bench-floor",
+    }
     results = {name: Series() for name in targets}
     connector = aiohttp.TCPConnector(limit=concurrency)
 
@@ -386,7 +440,8 @@ async def bench_ingest(
         await drain()
         order = list(targets)
         for round_no in range(rounds):
-            rotated = order[round_no % 3 :] + order[: round_no % 3]
+            shift = round_no % len(order)
+            rotated = order[shift:] + order[:shift]
             for name in rotated:
                 series = results[name]
                 before, first = series.wall, len(series.latencies)
@@ -539,6 +594,8 @@ async def part_ingest(ctx: Context) -> list[str]:
         ctx.api, ctx.webhook_id, args.requests, args.concurrency, args.rounds
     )
     ours, noop, peer = ingest["ours"], ingest["noop (a)"], ingest["peer (b)"]
+    floor = ingest["durable floor (c)"]
+    floors = [f / p for f, p in zip(floor.rounds, peer.rounds, strict=True)]
     rows = [
         [
             name,
@@ -558,6 +615,10 @@ async def part_ingest(ctx: Context) -> list[str]:
         "ratios": ratios,
         "p99": ours.pct(0.99) / peer.pct(0.99),
         "lag": max(ours.round_lag),
+        "floor": statistics.median(floors),
+        "ours_floor": statistics.median(
+            o / f for o, f in zip(ours.rounds, floor.rounds, strict=True)
+        ),
     }
     return [
         f"## 1. Inbound webhook ingest, {ctx.setup} (real hass, real HTTP)",
@@ -599,6 +660,12 @@ async def part_ingest(ctx: Context) -> list[str]:
             f"- event-loop CPU per post, (b) / ours: **{statistics.median(peer.round_cpu) / statistics.median(ours.round_cpu):.2f}** "
             "(the same ratio, free of the load generator's own limit)"
         ),
+        (
+            f"- (c) durable floor / (b) peer, median round: **{statistics.median(floors):.2f}** "
+            f"(range {_range(floors)}): the most any handler that answers only once the "
+            "SMS is committed (one SQLite row, synchronous=FULL) reaches here"
+        ),
+        f"- ours / (c) durable floor, median round: **{ctx.summary[ctx.setup]['ours_floor']:.2f}**",
         f"- worst event-loop stall in our rounds: **{max(ours.round_lag):.0f} ms** (target ≤ 50)",
         "",
     ]
@@ -1242,6 +1309,8 @@ async def run(args: argparse.Namespace) -> str:
                     "target",
                     "p99 ours / peer",
                     "worst stall ms",
+                    "durable floor / peer",
+                    "ours / durable floor",
                 ],
                 [
                     [
@@ -1251,6 +1320,8 @@ async def run(args: argparse.Namespace) -> str:
                         f"≥ {TARGETS[setup]}",
                         f"{row['p99']:.2f}",
                         f"{row['lag']:.0f}",
+                        f"{row['floor']:.2f}",
+                        f"{row['ours_floor']:.2f}",
                     ]
                     for setup, row in summary.items()
                 ],
