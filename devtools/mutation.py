@@ -1,0 +1,307 @@
+"""scripts/mutation: mutmut, one module group at a time, each with its own tests.
+
+mutmut runs, for every mutant, the tests of its selection that reached the
+mutated function. With one selection for everything, a store mutant ran
+every webhook and send test (about 10 mutants a minute); each group below
+lists the tests that exercise its modules, so a group finishes in minutes.
+Every group runs in its own copy of the repository under `mutants-work/`,
+with pyproject.toml's `[tool.mutmut]` narrowed to that group.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+import json
+import os
+from pathlib import Path
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "mutants-work"
+REPORT = ROOT / "benchmarks" / "mutation.md"
+COPY = (
+    "custom_components",
+    "tests",
+    "simulator",
+    "devtools",
+    "LICENSE",
+    "README.md",
+    "hacs.json",
+    "requirements_min_ha.txt",
+)
+PACKAGE = "custom_components/actio_sms/"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Modules mutated together and the tests that exercise them."""
+
+    modules: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+GROUPS: dict[str, Group] = {
+    "actio": Group(
+        ("actio/*.py",),
+        ("test_api", "test_fuzz", "test_live_api", "test_webhook"),
+    ),
+    "phone": Group(("phone.py",), ("test_phone", "test_fuzz", "test_send")),
+    "store": Group(
+        ("store.py",),
+        ("test_store", "test_journal", "test_guarantees", "test_history"),
+    ),
+    "outbox": Group(
+        ("outbox.py",),
+        ("test_send", "test_guard", "test_live_api", "test_mutants"),
+    ),
+    "commands": Group(
+        ("commands.py",), ("test_commands", "test_trust", "test_mutants")
+    ),
+    "webhook": Group(
+        ("webhook.py", "inbox.py"),
+        (
+            "test_webhook",
+            "test_receiving",
+            "test_routing",
+            "test_trust",
+            "test_journal",
+            "test_mutants",
+        ),
+    ),
+}
+
+# mutmut's exit codes (mutmut/stats.py). A type-check catch is a kill: CI
+# runs mypy --strict. A timeout is a kill too (the mutant hung the tests).
+KILLED = {1, 3, 37}
+TIMEOUT = {24, 36, 152, 255, -24}
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+
+# Survivors that no test can kill, by mutant name, with the reason.
+# mutmut numbers mutants per function, so names move when code changes:
+# rerun the group and check the list after editing a listed function.
+EQUIVALENT: dict[str, str] = {}
+
+
+def toml_section(values: dict[str, object]) -> str:
+    """`[tool.mutmut]` as TOML (JSON arrays and strings are valid TOML)."""
+    lines = ["[tool.mutmut]"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+def narrowed_pyproject(group: Group) -> str:
+    """pyproject.toml with `[tool.mutmut]` limited to one group."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    settings = dict(tomllib.loads(text)["tool"]["mutmut"])
+    settings["only_mutate"] = [PACKAGE + module for module in group.modules]
+    settings["pytest_add_cli_args_test_selection"] = [
+        f"tests/{name}.py" for name in group.tests
+    ]
+    # A mutant mypy --strict rejects is caught by CI's lint step: no test run.
+    settings["type_check_command"] = [
+        str(ROOT / ".venv" / "bin" / "python"),
+        "-m",
+        "mypy",
+        "--output",
+        "json",
+        *(PACKAGE + module.removesuffix("/*.py") for module in group.modules),
+    ]
+    head, _, tail = text.partition("[tool.mutmut]\n")
+    rest = tail.split("\n[", 1)
+    after = "\n[" + rest[1] if len(rest) == 2 else ""
+    return head + toml_section(settings) + after
+
+
+def prepare(name: str) -> Path:
+    """A fresh copy of the repository for one group."""
+    work = WORK / name
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "artifacts", "node_modules")
+    for item in COPY:
+        source = ROOT / item
+        if source.is_dir():
+            shutil.copytree(source, work / item, ignore=ignore)
+        else:
+            shutil.copy2(source, work / item)
+    (work / "pyproject.toml").write_text(
+        narrowed_pyproject(GROUPS[name]), encoding="utf-8"
+    )
+    return work
+
+
+def run(name: str, jobs: int) -> float:
+    """Run mutmut for one group; the seconds it took."""
+    work = prepare(name)
+    started = time.monotonic()
+    with (work / "mutmut.log").open("wb") as log:
+        subprocess.run(
+            [
+                str(ROOT / ".venv" / "bin" / "mutmut"),
+                "run",
+                "--max-children",
+                str(jobs),
+            ],
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    seconds = time.monotonic() - started
+    (work / "seconds").write_text(f"{seconds:.0f}\n", encoding="utf-8")
+    return seconds
+
+
+def results(name: str) -> dict[str, dict[str, int]]:
+    """Module → mutant name → exit code, from one group's run."""
+    found: dict[str, dict[str, int]] = {}
+    root = WORK / name / "mutants"
+    for meta in sorted(root.glob("**/*.py.meta")):
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        module = str(meta.relative_to(root)).removesuffix(".meta")
+        found[module.removeprefix(PACKAGE)] = codes
+    return found
+
+
+def tally(codes: dict[str, int]) -> Counter[str]:
+    """Killed / timeout / survived / no tests / other for one module."""
+    counts: Counter[str] = Counter()
+    for code in codes.values():
+        if code in KILLED:
+            counts["killed"] += 1
+        elif code in TIMEOUT:
+            counts["timeout"] += 1
+        elif code in SURVIVED:
+            counts["survived"] += 1
+        elif code in NO_TESTS:
+            counts["no tests"] += 1
+        else:
+            counts["other"] += 1
+    return counts
+
+
+def score(counts: Counter[str]) -> float:
+    """Killed (timeouts included) among the mutants some test reached."""
+    killed = counts["killed"] + counts["timeout"]
+    reached = killed + counts["survived"]
+    return 100 * killed / reached if reached else 100.0
+
+
+def diff(name: str, mutant: str) -> str:
+    """`mutmut show` for one mutant, the changed lines only."""
+    shown = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "mutmut"), "show", mutant],
+        cwd=WORK / name,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return "\n".join(
+        line
+        for line in shown.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
+
+
+def report(names: list[str]) -> str:
+    """benchmarks/mutation.md from the groups' last runs."""
+    rows: list[str] = []
+    survivors: list[str] = []
+    total = 0
+    for name in names:
+        seconds_file = WORK / name / "seconds"
+        seconds = seconds_file.read_text(encoding="utf-8").strip()
+        total += int(seconds)
+        for module, codes in results(name).items():
+            counts = tally(codes)
+            rows.append(
+                f"| `{module}` | {name} | {len(codes)} | {counts['killed']} "
+                f"| {counts['timeout']} | {counts['survived']} "
+                f"| {counts['no tests']} | {counts['other']} "
+                f"| **{score(counts):.1f} %** | {seconds} |"
+            )
+            for mutant, code in sorted(codes.items()):
+                if code in SURVIVED:
+                    reason = EQUIVALENT.get(mutant, "**not explained**")
+                    survivors.append(
+                        f"- `{mutant}`: {reason}\n\n"
+                        f"  ```diff\n  {diff(name, mutant).replace(chr(10), chr(10) + '  ')}\n  ```"
+                    )
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    groups = ", ".join(f"`{name}`: {', '.join(GROUPS[name].tests)}" for name in names)
+    return "\n".join(
+        [
+            "# Mutation testing",
+            "",
+            (
+                f"Run {when} on {platform.machine()}, {os.cpu_count()} cores, Python "
+                f"{platform.python_version()}, mutmut {version('mutmut')}: `scripts/mutation` "
+                f"({total} s for these groups, two workers). Log statements are not "
+                "mutated (`do_not_mutate_patterns`); that logs mask numbers and "
+                "never show the PIN is tested directly."
+            ),
+            "",
+            (
+                "Score: killed (timeouts and type-check catches included) among the "
+                "mutants some test reached."
+            ),
+            "",
+            (
+                "| module | group | mutants | killed | timeout | survived | no test "
+                "| other | score | group s |"
+            ),
+            "|---|---|---|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            f"Tests per group: {groups}.",
+            "",
+            "## Survivors",
+            "",
+            *(survivors or ["None."]),
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    """Run the chosen groups (default: all), then write the report."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--module",
+        action="append",
+        choices=sorted(GROUPS),
+        help="a group to run (repeatable; default: every group)",
+    )
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="write the report from the groups' last runs",
+    )
+    args = parser.parse_args()
+    names = args.module or list(GROUPS)
+    if not args.report_only:
+        for name in names:
+            print(f"{name}: mutating", flush=True)
+            seconds = run(name, args.jobs)
+            print(f"{name}: {seconds:.0f} s", flush=True)
+    ran = [name for name in GROUPS if (WORK / name / "seconds").exists()]
+    text = report(ran)
+    if set(ran) == set(GROUPS):
+        REPORT.write_text(text, encoding="utf-8")
+        print(f"wrote {REPORT.relative_to(ROOT)}")
+    sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
