@@ -15,6 +15,7 @@ from custom_components.actio_sms.const import (
     CONF_COMMAND_PIN,
     CONF_COMMAND_REPLY,
     CONF_COMMAND_SENDERS,
+    CONF_SENDER,
     DOMAIN,
     EVENT_COMMAND,
     EVENT_MESSAGE_RECEIVED,
@@ -24,6 +25,7 @@ from custom_components.actio_sms.diagnostics import async_get_config_entry_diagn
 from custom_components.actio_sms.inbox import RATE_LIMIT
 from custom_components.actio_sms.logbook import async_describe_events
 from custom_components.actio_sms.store import db_path
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
@@ -33,6 +35,7 @@ from .conftest import (
     Setup,
     Sim,
     actio_entry,
+    entry_data,
     entry_device_id,
     get_messages,
     sms,
@@ -235,3 +238,50 @@ async def test_commands_off_without_senders(
     await post_sms(client, f"{PIN} turn on the kitchen light")
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(SWITCH).state == "off"
+
+
+async def commands_users(hass: HomeAssistant) -> list[str]:
+    return [
+        user.id
+        for user in await hass.auth.async_get_users()
+        if user.system_generated and user.name == COMMAND_USER_NAME
+    ]
+
+
+async def test_the_commands_user_goes_with_the_last_entry(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
+) -> None:
+    first = await setup_commands(setup_entry, simulator)
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="48732129001",
+        data=entry_data(simulator.url)
+        | {CONF_SENDER: "48732129001", CONF_WEBHOOK_ID: "f" * 64},
+    )
+    second.add_to_hass(hass)  # not loaded: removing it still counts
+    client = await hass_client_no_auth()
+    await post_sms(client, f"{PIN} turn on the kitchen light")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [user_id] = await commands_users(hass)
+
+    # Another entry is left: the user stays.
+    assert await hass.config_entries.async_remove(second.entry_id)
+    assert await commands_users(hass) == [user_id]
+    # The last entry is removed: so is the user.
+    assert await hass.config_entries.async_remove(first.entry_id)
+    assert await commands_users(hass) == []
+
+    # Set up again, a command runs as a new user, not as the removed one.
+    again = await setup_commands(setup_entry, simulator)
+    commands = async_capture_events(hass, EVENT_COMMAND)
+    client = await hass_client_no_auth()
+    await hass.services.async_call(
+        "homeassistant", "turn_off", {"entity_id": SWITCH}, blocking=True
+    )
+    await post_sms(client, f"{PIN} turn on the kitchen light")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [new_id] = await commands_users(hass)
+    assert new_id != user_id
+    [event] = commands
+    assert event.data["config_entry_id"] == again.entry_id
+    assert hass.states.get(SWITCH).context.user_id == new_id
