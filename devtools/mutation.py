@@ -89,7 +89,11 @@ NO_TESTS = {5, 33}
 # Survivors that no test can kill, by mutant name, with the reason.
 # mutmut numbers mutants per function, so names move when code changes:
 # rerun the group and check the list after editing a listed function.
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "custom_components.actio_sms.phone.x_normalize_numbers__mutmut_5": (
+        "`setdefault(key)` is `setdefault(key, None)`: the dict only keeps order"
+    ),
+}
 
 
 def toml_section(values: dict[str, object]) -> str:
@@ -112,6 +116,8 @@ def narrowed_pyproject(group: Group) -> str:
         str(ROOT / ".venv" / "bin" / "python"),
         "-m",
         "mypy",
+        # mutmut's own scaffolding carries ignores that mypy may find unused.
+        "--no-warn-unused-ignores",
         "--output",
         "json",
         *(PACKAGE + module.removesuffix("/*.py") for module in group.modules),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from unittest.mock import patch
+
+from phonenumbers.phonemetadata import PhoneMetadata
 import pytest
 
 from custom_components.actio_sms.actio.inbound import display_sender
@@ -11,13 +15,17 @@ from custom_components.actio_sms.phone import (
     MessageTooLongError,
     NumberProblem,
     UnsupportedCharactersError,
+    async_load_metadata,
     count_parts,
     gsm7_length,
     is_polish_mobile,
+    metadata_pending,
     normalize_number,
     normalize_numbers,
+    shorten,
     ucs2_length,
 )
+from homeassistant.core import HomeAssistant
 
 
 @pytest.mark.parametrize(
@@ -159,3 +167,29 @@ def test_gsm7_unsupported_characters() -> None:
         count_parts("Zażółć 🎉 ż", Encoding.GSM7)
     assert err.value.characters == "żółć🎉"
     assert str(err.value) == "not in GSM-7: żółć🎉"
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "one_line", "expected"),
+    [
+        ("short", 5, True, "short"),
+        ("longer", 5, True, "long…"),
+        ("a\n b\t c", 9, True, "a b c"),
+        ("a\n b", 9, False, "a\n b"),
+        ("line one\nline two", 10, False, "line one\n…"),
+        ("🙂🙂🙂", 2, True, "🙂…"),
+    ],
+)
+def test_shorten(text: str, limit: int, *, one_line: bool, expected: str) -> None:
+    assert shorten(text, limit, one_line=one_line) == expected
+
+
+async def test_region_metadata_loads_once_off_the_loop(hass: HomeAssistant) -> None:
+    await async_load_metadata(hass)
+    # Every region's module was imported (here, in the executor), not later
+    # in the event loop at the first number from that region.
+    assert "phonenumbers.data.region_TV" in sys.modules
+    assert not metadata_pending()
+    with patch.object(PhoneMetadata, "load_all") as load_all:
+        await async_load_metadata(hass)
+    load_all.assert_not_called()
