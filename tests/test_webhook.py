@@ -18,14 +18,20 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.actio_sms.const import (
     CONF_ALLOWED_SOURCES,
+    CONF_CLOUDHOOK,
     DOMAIN,
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
 )
 from custom_components.actio_sms.data import DATA_ACTIO
-from custom_components.actio_sms.webhook import async_handle_webhook
+from custom_components.actio_sms.webhook import (
+    async_entry_webhook_url,
+    async_handle_webhook,
+)
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.aiohttp import MockRequest
@@ -739,3 +745,29 @@ async def test_a_cloudhook_request_is_kept(
     )
     resp = await async_handle_webhook(hass, init_integration.entry_id, big)  # type: ignore[arg-type]
     assert resp.status == 413
+
+
+async def test_the_webhook_url_shown_to_the_admin(hass: HomeAssistant) -> None:
+    path = f"/api/webhook/{WEBHOOK_ID}"
+    local = MockConfigEntry(domain=DOMAIN, data=entry_data("http://unused"))
+    cloud = MockConfigEntry(
+        domain=DOMAIN, data=entry_data("http://unused") | {CONF_CLOUDHOOK: True}
+    )
+    cloudhook = "custom_components.actio_sms.webhook.async_get_cloudhook_url"
+    # No URL of Home Assistant's is known: the path, to put behind one's own.
+    with patch(
+        "custom_components.actio_sms.webhook.async_generate_url",
+        side_effect=NoURLAvailableError,
+    ):
+        assert await async_entry_webhook_url(hass, local) == path
+    await async_process_ha_core_config(hass, {"internal_url": "http://ha.lan:8123"})
+    assert await async_entry_webhook_url(hass, local) == f"http://ha.lan:8123{path}"
+    # A cloudhook's URL when the entry has one; the local URL when the cloud
+    # has none (signed out), and never asked for an entry without one.
+    nabu = "https://hooks.nabu.casa/abc"
+    with patch(cloudhook, return_value=nabu) as asked:
+        assert await async_entry_webhook_url(hass, cloud) == nabu
+        assert await async_entry_webhook_url(hass, local) == f"http://ha.lan:8123{path}"
+    asked.assert_called_once_with(hass, WEBHOOK_ID)
+    with patch(cloudhook, return_value=None):
+        assert await async_entry_webhook_url(hass, cloud) == f"http://ha.lan:8123{path}"
