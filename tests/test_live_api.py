@@ -8,7 +8,7 @@ import json
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 
-from custom_components.actio_sms.const import CONF_MAX_PARTS, DOMAIN
+from custom_components.actio_sms.const import CONF_BULK, CONF_MAX_PARTS, DOMAIN
 from custom_components.actio_sms.quarantine import MAX_BYTES, MAX_POSTS, Quarantine
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -102,7 +102,10 @@ async def test_a_sender_that_cannot_be_is_refused(
     await setup_entry(actio_entry(simulator.url))
     with pytest.raises(ServiceValidationError) as err:
         await send(hass, "600100200", "x", sender=sender)
+    assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "invalid_sender_name"
+    assert err.value.translation_placeholders == {"sender": sender}
+    assert str(err.value).startswith(f'"{sender}" cannot be a sender: use a number')
     assert simulator.requests == []
 
 
@@ -118,10 +121,27 @@ async def test_scheduling_and_sender_names_are_not_in_3cx_mode(
     )
     await setup_entry(entry)
     later = (dt_util.now() + timedelta(days=1)).isoformat()
-    for extra in ({"send_at": later}, {"sender": "Dom"}):
+    for feature, value in (("send_at", later), ("sender", "Dom")):
         with pytest.raises(ServiceValidationError) as err:
-            await send(hass, "600100200", "x", **extra)
+            await send(hass, "600100200", "x", **{feature: value})
+        assert err.value.translation_domain == DOMAIN
         assert err.value.translation_key == "not_in_3cx_mode"
+        assert err.value.translation_placeholders == {"feature": feature}
+        assert str(err.value) == f"{feature} is not available in 3CX mode"
+    assert simulator.requests == []
+    # Empty fields (as a form leaves them) ask for neither: the SMS goes now.
+    await send(hass, "600100200", "x", send_at="", sender="")
+    assert [item.scheduled_at for item in simulator.outbox] == [None]
+
+
+async def test_an_empty_send_at_sends_now(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    await setup_entry(actio_entry(simulator.url))
+    response = await send(hass, "600100200", "teraz", send_at="")
+    [item] = simulator.outbox
+    assert item.scheduled_at is None
+    assert "scheduled_at" not in response["messages"][0]
 
 
 async def test_at_most_10_parts_even_if_an_old_option_says_more(
@@ -154,3 +174,35 @@ async def test_a_flood_of_odd_posts_stays_within_the_quarantines_cap(
     data = quarantine._data_to_save()
     assert len(json.dumps(data).encode()) < MAX_BYTES * 2
     assert quarantine._store._private
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["one by one", "bulk"])
+async def test_what_is_kept_is_what_was_sent(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, *, bulk: bool
+) -> None:
+    """Key, time and sender of every request are the ones the history keeps,
+    also when ACTIO's answer was lost (the key is what makes a retry safe)."""
+    simulator.state.tokens[next(iter(simulator.state.tokens))].sender_names = ["Dom"]
+    await setup_entry(actio_entry(simulator.url, options={CONF_BULK: bulk}))
+    simulator.fault("lost_answer")
+    later = (dt_util.now() + timedelta(days=1)).replace(microsecond=0)
+    response = await send(
+        hass, ["600100200", "600100201"], "Jutro", send_at=later, sender="Dom"
+    )
+    assert [m["status"] for m in response["messages"]] == ["unconfirmed"] * 2
+    # ACTIO got each SMS once: the retries carried the first request's key.
+    assert sorted(item.recipient for item in simulator.outbox) == [
+        "48600100200",
+        "48600100201",
+    ]
+    assert {item.sender for item in simulator.outbox} == {"Dom"}
+    assert {
+        dt_util.parse_datetime(item.scheduled_at or "") for item in simulator.outbox
+    } == {later}
+    sent_keys = {r["idempotency_key"] for r in simulator.requests}
+    assert None not in sent_keys
+    assert len(sent_keys) == (1 if bulk else 2)  # a bulk request is one chunk
+    kept = await get_messages(hass, direction="sent")
+    assert {m["idempotency_key"] for m in kept} == sent_keys
+    assert {m["sender"] for m in kept} == {"Dom"}
+    assert {dt_util.parse_datetime(m["scheduled_at"]) for m in kept} == {later}

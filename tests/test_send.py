@@ -13,6 +13,13 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
+from custom_components.actio_sms.actio import (
+    ActioClient,
+    ActioConnectionError,
+    ActioError,
+    ActioResponseError,
+    ActioServerError,
+)
 from custom_components.actio_sms.const import (
     CONF_BULK,
     CONF_CONCURRENCY,
@@ -24,7 +31,7 @@ from custom_components.actio_sms.const import (
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_SENT,
 )
-from custom_components.actio_sms.outbox import validate_recipients
+from custom_components.actio_sms.outbox import map_error, validate_recipients
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -782,3 +789,94 @@ async def test_legacy_notify_describes_itself_in_polish(
     assert description is not None
     assert description["name"] == "Wyślij SMS przez ACTIO (starsza usługa)"
     assert "notify.send_message" in description["description"]
+
+
+@pytest.mark.parametrize(
+    ("err", "key", "placeholders", "words"),
+    [
+        (
+            ActioServerError(503),
+            "server_error",
+            {"status": "503"},
+            "ACTIO answered with server error 503; try again later",
+        ),
+        (
+            ActioResponseError("Unexpected status 302", 302),
+            "unexpected_response",
+            {"error": "Unexpected status 302"},
+            "ACTIO gave an unexpected answer: Unexpected status 302",
+        ),
+        (
+            ActioConnectionError("refused"),
+            "cannot_connect",
+            None,
+            "Cannot reach the ACTIO API",
+        ),
+    ],
+)
+async def test_client_errors_in_words(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    err: ActioError,
+    key: str,
+    placeholders: dict[str, str] | None,
+    words: str,
+) -> None:
+    mapped = map_error(err)
+    assert type(mapped) is HomeAssistantError
+    assert mapped.translation_domain == DOMAIN
+    assert mapped.translation_key == key
+    assert mapped.translation_placeholders == placeholders
+    assert str(mapped) == words
+
+
+@pytest.mark.parametrize(
+    ("status", "unconfirmed"), [(200, True), (299, True), (300, False), (302, False)]
+)
+async def test_only_an_unreadable_2xx_may_have_gone_out(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    status: int,
+    *,
+    unconfirmed: bool,
+) -> None:
+    """A 2xx whose body makes no sense was accepted; a 3xx was not."""
+    answer = ActioResponseError(f"Unexpected status {status}", status)
+    with patch.object(ActioClient, "send_sms", side_effect=answer):
+        if unconfirmed:
+            response = await send(hass, "600100200", "x")
+            assert [m["status"] for m in response["messages"]] == ["unconfirmed"]
+        else:
+            with pytest.raises(HomeAssistantError) as err:
+                await send(hass, "600100200", "x")
+            assert err.value.translation_key == "unexpected_response"
+    await hass.async_block_till_done()
+    assert hass.states.get(PARTS_TODAY).state == ("1" if unconfirmed else "0")
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_CONCURRENCY: 1}])
+async def test_a_partial_failure_names_each_reason(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Sim
+) -> None:
+    sent, refused, odd = numbers(3)
+    send_sms = ActioClient.send_sms
+
+    async def answers(
+        client: ActioClient, sender: str, to: str, *args: Any, **kw: Any
+    ) -> Any:
+        if to == refused:
+            raise ActioConnectionError("refused")
+        if to == odd:
+            raise ActioResponseError("Unexpected status 302", 302)
+        return await send_sms(client, sender, to, *args, **kw)
+
+    with (
+        patch.object(ActioClient, "send_sms", answers),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await send(hass, [sent, refused, odd])
+    assert err.value.translation_key == "partial_failure"
+    assert err.value.translation_placeholders["failed"] == (
+        f"{refused}: Cannot reach the ACTIO API; "
+        f"{odd}: ACTIO gave an unexpected answer: Unexpected status 302"
+    )
