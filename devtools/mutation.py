@@ -94,6 +94,13 @@ EQUIVALENT: dict[str, str] = {
     "custom_components.actio_sms.phone.x_normalize_numbers__mutmut_5": (
         "`setdefault(key)` is `setdefault(key, None)`: the dict only keeps order"
     ),
+    "custom_components.actio_sms.outbox.xǁSendBatchǁ_async_send_chunk__mutmut_17": (
+        "every number of a chunk has the chunk's one key, so `keys[chunk[1]]` "
+        "is `keys[chunk[0]]`"
+    ),
+    "custom_components.actio_sms.outbox.x_send_options__mutmut_30": (
+        "a datetime parsed from its own `str()` is the same datetime"
+    ),
     "custom_components.actio_sms.webhook.x__error__mutmut_11": (
         "media types are case-insensitive (RFC 9110); aiohttp sends it as given"
     ),

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 import json
+from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 
+from custom_components.actio_sms.actio import ActioClient, ActioConnectionError
 from custom_components.actio_sms.const import CONF_BULK, CONF_MAX_PARTS, DOMAIN
 from custom_components.actio_sms.quarantine import MAX_BYTES, MAX_POSTS, Quarantine
+from custom_components.actio_sms.store import MessageStore
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from .conftest import (
@@ -206,3 +210,74 @@ async def test_what_is_kept_is_what_was_sent(
     assert {m["idempotency_key"] for m in kept} == sent_keys
     assert {m["sender"] for m in kept} == {"Dom"}
     assert {dt_util.parse_datetime(m["scheduled_at"]) for m in kept} == {later}
+
+
+async def test_a_send_cut_off_mid_request_reads_back_as_it_went(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """Noted before the request: a start after a kill right then (read here by
+    a second store, as that start would) finds the SMS with its key, time and
+    sender, unconfirmed."""
+    simulator.state.tokens[next(iter(simulator.state.tokens))].sender_names = ["Dom"]
+    entry = await setup_entry(actio_entry(simulator.url))
+    later = (dt_util.now() + timedelta(days=1)).replace(microsecond=0)
+    seen: dict[str, Any] = {}
+
+    async def cut_off(_client: ActioClient, *_args: Any, **request: Any) -> Any:
+        after_a_kill = MessageStore(hass, entry.entry_id, 1000, 30)
+        await after_a_kill.async_load()
+        seen["request"] = request
+        seen["kept"] = await after_a_kill.query("sent", None, 10)
+        raise ActioConnectionError("the process ends here")
+
+    with (
+        patch.object(ActioClient, "send_sms", cut_off),
+        pytest.raises(HomeAssistantError),
+    ):
+        await send(hass, "600100200", "Jutro", send_at=later, sender="Dom")
+    [kept] = seen["kept"]
+    assert kept["status"] == "unconfirmed"
+    assert (kept["recipient"], kept["body"]) == ("48600100200", "Jutro")
+    assert kept["idempotency_key"] == seen["request"]["idempotency_key"]
+    assert kept["sender"] == "Dom"
+    assert dt_util.parse_datetime(kept["scheduled_at"]) == later
+
+
+async def test_a_time_that_is_no_time_is_refused_in_words(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    await setup_entry(actio_entry(simulator.url))
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200", "x", send_at="tomorrow evening")
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "send_at_invalid"
+    assert err.value.translation_placeholders == {"send_at": "tomorrow evening"}
+    assert str(err.value).startswith(
+        'The time to send ("tomorrow evening") is not a date and time'
+    )
+    assert simulator.requests == []
+
+
+async def test_now_is_in_time_and_a_moment_before_it_is_not(
+    hass: HomeAssistant,
+    simulator: Sim,
+    setup_entry: Setup,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A time a few seconds back (the form's "now") goes; before that, refused."""
+    await hass.config.async_set_time_zone("Europe/Warsaw")
+    freezer.move_to("2026-12-02 10:00:00+00:00")
+    await setup_entry(actio_entry(simulator.url))
+    await send(hass, "600100200", "now", send_at="2026-12-02 11:00:00")
+    await send(hass, "600100200", "5 s ago", send_at="2026-12-02 10:59:55")
+    assert [item.body for item in simulator.outbox] == ["now", "5 s ago"]
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, "600100200", "6 s ago", send_at="2026-12-02 10:59:54")
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "send_at_past"
+    # In Home Assistant's time zone, as the person typed it.
+    assert err.value.translation_placeholders == {"send_at": "2026-12-02 10:59"}
+    assert str(err.value).startswith(
+        "The time to send (2026-12-02 10:59) has already passed"
+    )
+    assert len(simulator.outbox) == 2

@@ -142,7 +142,7 @@ def send_options(
         if when is None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
-                translation_key="send_at_past",
+                translation_key="send_at_invalid",
                 translation_placeholders={"send_at": str(send_at)},
             )
         if when.tzinfo is None:  # as people mean it: Home Assistant's time zone
