@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import contextlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+import json
 import re
 import time
 from typing import Any
@@ -29,10 +30,17 @@ from custom_components.actio_sms.actio import (
     ActioServerError,
     ActioValidationError,
     ApiMode,
+    DeliveryReport,
+    DeliveryStatus,
+    InboundMessage,
+    InvalidPayloadError,
     SentMessage,
+    UnrecognisedPayloadError,
     loads_tolerant,
+    parse_inbound,
     parse_message_id,
     parse_retry_after,
+    shape_of,
 )
 from custom_components.actio_sms.actio.client import PATHS_MULTI
 
@@ -702,3 +710,265 @@ async def test_redirects_are_not_followed(
             )
     assert str(err.value) == "Unexpected status 302"
     assert seen == ["/api/sms"]
+
+
+# --- parse_inbound: what each dialect's post becomes, and why one is refused --
+
+NOW = "2026-12-02T10:00:00.000+00:00"
+LIVE_ID = "msg_01JD6Z3Q8Y4F5V2K7M9N0P1R2S"
+
+
+def parsed(payload: Any) -> Any:
+    with patch(
+        "custom_components.actio_sms.actio.inbound.utc_now_iso", return_value=NOW
+    ):
+        return parse_inbound(json.dumps(payload).encode())
+
+
+@pytest.mark.parametrize(
+    ("payload", "record"),
+    [
+        (
+            {
+                "event": "sms.received",
+                "from": "+48600100200",
+                "to": "48732129000",
+                "body": "b",
+            },
+            InboundMessage("48600100200", "48732129000", "b", NOW),
+        ),
+        (
+            {"event": " SMS.Inbound ", "from": "Dom", "to": "48732129000", "text": "t"},
+            InboundMessage("Dom", "48732129000", "t", NOW),
+        ),
+        (
+            {
+                "event": "sms.failed",
+                "message_id": LIVE_ID,
+                "to": "+48600100200",
+                "reason": "  absent \n subscriber ",
+                "operator": "Orange",
+                "segments": 2,
+            },
+            DeliveryReport(
+                LIVE_ID,
+                DeliveryStatus.FAILED,
+                reason="absent subscriber",
+                operator="Orange",
+                segments=2,
+                recipient="48600100200",
+            ),
+        ),
+        # What a report adds but cannot be used is dropped, not the report.
+        (
+            {
+                "event": "sms.delivered",
+                "message_id": LIVE_ID,
+                "to": "600",
+                "segments": 0,
+            },
+            DeliveryReport(LIVE_ID, DeliveryStatus.DELIVERED),
+        ),
+        (
+            {"event": "sms.expired", "message_id": LIVE_ID, "segments": 1000},
+            DeliveryReport(LIVE_ID, DeliveryStatus.EXPIRED),
+        ),
+        (
+            {"event": "sms.bounced", "message_id": LIVE_ID, "segments": True},
+            DeliveryReport(LIVE_ID, DeliveryStatus.BOUNCED),
+        ),
+        (
+            {"event": "sms.delivered", "message_id": LIVE_ID, "segments": 999},
+            DeliveryReport(LIVE_ID, DeliveryStatus.DELIVERED, segments=999),
+        ),
+        (
+            {"event": "sms.delivered", "message_id": LIVE_ID, "reason": " "},
+            DeliveryReport(LIVE_ID, DeliveryStatus.DELIVERED),
+        ),
+    ],
+)
+def test_live_posts(payload: dict[str, Any], record: Any) -> None:
+    assert parsed(payload) == record
+
+
+def tcx_sms(received_at: Any) -> dict[str, Any]:
+    return {
+        "data": {
+            "event_type": "message.received",
+            "payload": {
+                "from": {"phone_number": "+48600100200"},
+                "to": [{"phone_number": "+48732129000"}],
+                "text": "3cx",
+                "received_at": received_at,
+            },
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("received_at", "kept"),
+    [
+        ("2026-12-02T10:30:00.5+01:00", "2026-12-02T09:30:00.500+00:00"),
+        # The sender's clock a little ahead is believed; far ahead is not.
+        ("2026-12-02T10:04:00+00:00", "2026-12-02T10:04:00.000+00:00"),
+        ("2026-12-02T12:00:00+00:00", "2026-12-02T10:05:00.000+00:00"),
+        ("2026-12-02T10:00:00", NOW),  # no zone: whose?
+        ("yesterday", NOW),
+        (None, NOW),
+    ],
+)
+def test_3cx_time_in_utc_whatever_the_machine_zone(
+    monkeypatch: pytest.MonkeyPatch, received_at: Any, kept: str
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        with patch(
+            "custom_components.actio_sms.actio.inbound.datetime", wraps=datetime
+        ) as clock:
+            clock.now.return_value = datetime(2026, 12, 2, 10, tzinfo=UTC)
+            clock.fromisoformat = datetime.fromisoformat
+            record = parsed(tcx_sms(received_at))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert record == InboundMessage("48600100200", "48732129000", "3cx", kept)
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        ([], "not an object"),
+        ({"event": 1}, "expected a string for event"),
+        (
+            {"event": "sms.received", "from": "x", "to": "48732129000"},
+            "expected a string for body",
+        ),
+        (
+            {"event": "sms.received", "from": "x", "to": "4873", "body": "b"},
+            "expected a phone number for to",
+        ),
+        (
+            {"event": "sms.received", "from": " ", "to": "48732129000", "body": "b"},
+            "expected a sender",
+        ),
+        ({"event": "sms.delivered", "message_id": ""}, "expected a message id"),
+        (
+            {"event": "sms.failed", "message_id": LIVE_ID, "reason": 7},
+            "expected a string for reason",
+        ),
+        (
+            {"event": "sms.failed", "message_id": LIVE_ID, "operator": 7},
+            "expected a string for operator",
+        ),
+        ({"event": "sms.read", "message_id": LIVE_ID}, "unknown event"),
+        (
+            {"type": "MESSAGE", "from": "x", "to": "48732129000", "body": None},
+            "expected a string for body",
+        ),
+        (
+            {"type": "NOTIFICATION", "message_id": "a1", "status": "LOST"},
+            "expected DELIVERED or ERROR",
+        ),
+        ({"type": "PING"}, "unknown type"),
+        (
+            {"data": {"event_type": "message.received", "payload": {"from": "x"}}},
+            "expected an object for from",
+        ),
+        (
+            {
+                "data": {
+                    "event_type": "message.received",
+                    "payload": {"from": {"phone_number": "+48600100200"}, "to": []},
+                }
+            },
+            "expected a list of objects",
+        ),
+        (
+            {
+                "data": {
+                    "event_type": "message.received",
+                    "payload": {
+                        "from": {"phone_number": "+48600100200"},
+                        "to": [{"phone_number": "1"}],
+                    },
+                }
+            },
+            "expected a phone number for to",
+        ),
+        (
+            {
+                "data": {
+                    "event_type": "message.received",
+                    "payload": {
+                        "from": {"phone_number": "+48600100200"},
+                        "to": [{"phone_number": "+48732129000"}],
+                    },
+                }
+            },
+            "expected a string for text",
+        ),
+        (tcx_sms(5), "expected a string for received_at"),
+        (
+            {
+                "data": {
+                    "event_type": "message.finalized",
+                    "payload": {"id": "a1", "to": [{"status": "lost"}]},
+                }
+            },
+            "unknown delivery status",
+        ),
+        (
+            {"data": {"event_type": "message.deleted", "payload": {}}},
+            "unknown event_type",
+        ),
+        ({"hello": 1}, "unknown format"),
+    ],
+)
+def test_refusals_name_what_is_wrong(payload: Any, error: str) -> None:
+    with pytest.raises(InvalidPayloadError) as err:
+        parsed(payload)
+    assert str(err.value) == error
+    unrecognised = error.startswith("unknown") and error != "unknown delivery status"
+    assert isinstance(err.value, UnrecognisedPayloadError) is unrecognised
+    if unrecognised:
+        assert err.value.data == payload
+
+
+@pytest.mark.parametrize(
+    ("data", "shape"),
+    [
+        ({}, [".: object"]),
+        ([], ["[]: empty"]),
+        ("x", [".: str"]),
+        (
+            {"b": [1, "x", 1.5, None, True, {"c": {}}], "a": {"z": [], "y": object()}},
+            [
+                "a.y: other",
+                "a.z[]: empty",
+                "b[].c: object",
+                "b[]: bool",
+                "b[]: float",
+                "b[]: int",
+                "b[]: null",
+                "b[]: str",
+            ],
+        ),
+        (
+            {str(i): i for i in range(60)},
+            [f"{k}: int" for k in sorted(map(str, range(60)))[:50]],
+        ),
+        ([*range(20), "late"], ["[]: int"]),
+    ],
+)
+def test_shape_of_names_keys_and_types_never_values(
+    data: Any, shape: list[str]
+) -> None:
+    assert shape_of(data) == shape
+
+
+def test_shape_of_stops_deep_down() -> None:
+    deep: Any = "x"
+    for _ in range(12):
+        deep = {"k": deep}
+    assert shape_of(deep) == ["k.k.k.k.k.k.k.k.k: ..."]
