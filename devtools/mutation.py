@@ -98,6 +98,18 @@ EQUIVALENT: dict[str, str] = {
         "every number of a chunk has the chunk's one key, so `keys[chunk[1]]` "
         "is `keys[chunk[0]]`"
     ),
+    "custom_components.actio_sms.actio.client.xǁActioClientǁ_parse_multi__mutmut_25": (
+        "a missing number reads as no digits whatever the default's text "
+        "(`''`, `None` and `'XXXX'` have none)"
+    ),
+    "custom_components.actio_sms.actio.client.xǁActioClientǁ_parse_multi__mutmut_27": (
+        "a missing number reads as no digits whatever the default's text "
+        "(`''`, `None` and `'XXXX'` have none)"
+    ),
+    "custom_components.actio_sms.actio.client.xǁActioClientǁ_parse_multi__mutmut_30": (
+        "a missing number reads as no digits whatever the default's text "
+        "(`''`, `None` and `'XXXX'` have none)"
+    ),
     "custom_components.actio_sms.outbox.x_send_options__mutmut_30": (
         "a datetime parsed from its own `str()` is the same datetime"
     ),

@@ -552,6 +552,49 @@ def test_multi_refuses_what_actio_would_refuse_whole() -> None:
         asyncio.run(actio.send_sms_multi(SENDER, ["48600100200"] * 2, "x"))
     with pytest.raises(ValueError, match=r"^sms-multi takes 1\.\.100 recipients$"):
         asyncio.run(actio.send_sms_multi(SENDER, [], "x"))
+    too_many = [f"48600{i:06d}" for i in range(101)]
+    with pytest.raises(ValueError, match=r"^sms-multi takes 1\.\.100 recipients$"):
+        asyncio.run(actio.send_sms_multi(SENDER, too_many, "x"))
+
+
+async def test_multi_takes_100_and_reads_id_or_message_id(
+    session: ClientSession, socket_enabled: None
+) -> None:
+    hundred = [f"48600{i:06d}" for i in range(100)]
+    answer = {
+        "message_ids": [
+            {"number": f"+{number}", ("id" if i % 2 else "message_id"): f"m{i}"}
+            for i, number in enumerate(hundred)
+        ]
+    }
+
+    async def handler(_request: web.Request) -> web.Response:
+        return web.json_response(answer)
+
+    async with raw_server(handler, "/api/sms-multi") as url:
+        sent = await ActioClient(session, TOKEN, base_url=url).send_sms_multi(
+            SENDER, hundred, "x"
+        )
+    assert sent == [SentMessage(n, f"m{i}") for i, n in enumerate(hundred)]
+
+
+async def test_3cx_lost_answer_is_not_retried(
+    session: ClientSession, socket_enabled: None
+) -> None:
+    """No idempotency key in a Telnyx-style body: a retry could send it twice."""
+    calls = 0
+
+    async def handler(_request: web.Request) -> web.Response:
+        nonlocal calls
+        calls += 1
+        return web.Response(status=500)
+
+    async with raw_server(handler, "/api/tcx") as url:
+        with pytest.raises(ActioServerError):
+            await ActioClient(session, TOKEN, base_url=url).send_3cx(
+                SENDER, "48600100200", "x"
+            )
+    assert calls == 1
 
 
 @pytest.mark.parametrize(
