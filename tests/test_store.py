@@ -135,9 +135,19 @@ def v02_files(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
         },
     }
     lines = [
-        # Already in the snapshot: not replayed.
-        {"seq": 1, "op": "received", "record": {"body": "x"}},
-        {"seq": 2, "op": "delivery", "message_id": "bbbb", "status": "error"},
+        # Already in the snapshot (seq <= 2): not replayed, though readable.
+        {
+            "seq": 1,
+            "op": "received",
+            "record": {"from": MOM, "to": SENDER, "body": "x", "received_at": T0},
+        },
+        {
+            "seq": 2,
+            "op": "delivery",
+            "message_id": "bbbb",
+            "status": "delivered",
+            "at": T0,
+        },
         {
             "seq": 3,
             "op": "received",
@@ -345,6 +355,86 @@ async def test_a_journal_alone_is_migrated(hass: HomeAssistant) -> None:
     store = await opened(hass)
     assert await bodies(store) == ["only"]
     assert store.counters["received"] == 1
+
+
+def v02_snapshot_only(hass_storage: dict[str, Any], **data: Any) -> None:
+    hass_storage[f"{DOMAIN}.{ENTRY}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{ENTRY}",
+        "data": data,
+    }
+
+
+async def test_a_snapshot_alone_keeps_its_last_values(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """No journal line to overwrite them: the snapshot's own last_* are kept;
+    a counter the file lacks is 0; a sent record keeps what a report needs."""
+    last_received = {
+        "direction": "received",
+        "from": MOM,
+        "to": SENDER,
+        "body": "hello",
+        "received_at": T0,
+    }
+    last_sent = {
+        "direction": "sent",
+        "message_id": "aaaa",
+        "recipient": DAD,
+        "body": "sent one",
+        "parts": 1,
+        "sent_at": T0,
+        "status": "pending",
+    }
+    v02_snapshot_only(
+        hass_storage,
+        counters={"received": 1, "sent": 1},
+        last_received=last_received,
+        last_sent=last_sent,
+        last_delivery={"message_id": "zzzz", "status": "error", "status_at": T0},
+        records=[last_received, last_sent],
+        seq=4,
+    )
+    store = await opened(hass)
+    assert store.counters == {"received": 1, "sent": 1, "delivered": 0, "failed": 0}
+    assert store.last_received == last_received
+    assert store.last_sent is not None
+    assert store.last_sent["body"] == "sent one"
+    assert store.last_delivery is not None
+    assert store.last_delivery["status"] is DeliveryStatus.FAILED
+    # Our own number's received SMS are found by it.
+    assert await bodies(store, SENDER) == ["hello"]
+    # A report after the move still finds its SMS.
+    assert store.knows("aaaa")
+    [sent] = await store.query("sent", None, 10)
+    assert (sent["recipient"], sent["status"]) == (DAD, "pending")
+
+
+async def test_a_snapshot_without_seq_replays_the_whole_journal(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    v02_snapshot_only(hass_storage, records=[])
+    await hass.async_add_executor_job(write_journal_line, hass)
+    store = await opened(hass)
+    assert await bodies(store) == ["only"]
+
+
+async def test_only_as_many_as_the_size_move(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    records = [
+        {
+            "direction": "received",
+            "from": MOM,
+            "to": SENDER,
+            "body": f"n{i}",
+            "received_at": T0,
+        }
+        for i in range(3)
+    ]
+    v02_snapshot_only(hass_storage, records=records)
+    store = await opened(hass, size=1)
+    assert await bodies(store) == ["n2"]
 
 
 # --- corruption -----------------------------------------------------------------------
