@@ -7,6 +7,7 @@ from datetime import timedelta
 import json
 from pathlib import Path
 import sqlite3
+import time
 from typing import Any
 from unittest.mock import patch
 
@@ -477,6 +478,30 @@ async def test_a_file_that_is_no_database_is_set_aside(
     ]
 
 
+def test_each_damaged_file_is_set_aside_whole_under_its_own_name(
+    tmp_path: Path,
+) -> None:
+    """The database and its -shm move together; a second damage in the same
+    second gets its own name rather than replacing the first."""
+    path = tmp_path / "actio_sms.db"
+    second = time.struct_time((2026, 12, 3, 7, 40, 0, 3, 337, 0))
+    found = []
+    with patch("custom_components.actio_sms.store.time.gmtime", return_value=second):
+        for n in range(3):
+            path.write_bytes(b"not a database " * 300)
+            Path(f"{path}-shm").write_bytes(b"shm %d" % n)
+            db = Database(path)
+            found.append(db.open().corrupt)
+            assert db.count == 0
+            db.close()
+    base = "actio_sms.db.corrupt-20261203T074000Z"
+    assert [aside.name for aside in found if aside] == [base, f"{base}-1", f"{base}-2"]
+    for n, aside in enumerate(found):
+        assert aside is not None
+        assert aside.read_bytes().startswith(b"not a database")
+        assert Path(f"{aside}-shm").read_bytes() == b"shm %d" % n
+
+
 async def test_a_damaged_page_is_found_by_the_check_after_loading(
     hass: HomeAssistant, issue_registry: ir.IssueRegistry
 ) -> None:
@@ -846,6 +871,8 @@ async def test_messages_pages_with_a_stable_cursor(hass: HomeAssistant) -> None:
     page, cursor = await store.messages(MOM, None, 2)
     assert [m["body"] for m in page] == ["mom three", "mom two"]
     assert all(isinstance(m["id"], int) for m in page)
+    # The rows' own ids: distinct, the newer the larger.
+    assert page[0]["id"] > page[1]["id"]
     assert cursor is not None
     # New messages arrive meanwhile: the next page is the same.
     store.add_received(inbound("mom four", MOM))
@@ -884,6 +911,18 @@ async def test_query_filters_like_get_messages_always_did(hass: HomeAssistant) -
         "mom three",
         "Hello 50% off",
     ]
+
+
+async def test_this_month_and_today_start_from_zero(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Warsaw")
+    freezer.move_to("2026-11-30T22:30:00+00:00")  # 23:30 in Warsaw
+    store = await opened(hass)
+    store.add_sent([SendOutcome(MOM, "m1", 3)], "late in November", utc_now_iso())
+    assert (store.parts_today(), store.parts_this_month()) == (3, 3)
+    freezer.move_to("2026-11-30T23:30:00+00:00")  # 1 December in Warsaw
+    assert (store.parts_today(), store.parts_this_month()) == (0, 0)
 
 
 async def test_key_value_state(hass: HomeAssistant) -> None:
