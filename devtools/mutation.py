@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -21,6 +22,7 @@ import json
 import os
 from pathlib import Path
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -248,6 +250,46 @@ def diff(name: str, mutant: str) -> str:
     )
 
 
+SQL = re.compile(
+    r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|WHERE|ORDER BY|GROUP BY|BEGIN|COMMIT|"
+    r"ROLLBACK|VALUES|PRAGMA|CREATE|JOIN|LIMIT|ESCAPE|LIKE|AND|SET)\b",
+    re.IGNORECASE,
+)
+LITERAL = re.compile(r"'[^']*'")
+UNEXPLAINED = "**not explained**"
+
+
+def sql_case_only(changes: str) -> bool:
+    """Whether a mutant only changed the letter case of SQL text.
+
+    SQLite's keywords and identifiers are case-insensitive; its string
+    literals are not, so those must be unchanged.
+    """
+    lines = changes.splitlines()
+    removed = [line[1:] for line in lines if line.startswith("-")]
+    added = [line[1:] for line in lines if line.startswith("+")]
+    if not removed or len(removed) != len(added):
+        return False
+    return all(
+        old == new
+        or (
+            old.lower() == new.lower()
+            and SQL.search(old) is not None
+            and LITERAL.findall(old) == LITERAL.findall(new)
+        )
+        for old, new in zip(removed, added, strict=True)
+    )
+
+
+def explain(mutant: str, changes: str) -> str:
+    """Why a survivor is equivalent, or that it is not explained."""
+    if mutant in EQUIVALENT:
+        return EQUIVALENT[mutant]
+    if sql_case_only(changes):
+        return "SQL keywords and identifiers are case-insensitive"
+    return UNEXPLAINED
+
+
 def report(names: list[str]) -> str:
     """benchmarks/mutation.md from the groups' last runs."""
     rows: list[str] = []
@@ -259,19 +301,26 @@ def report(names: list[str]) -> str:
         total += int(seconds)
         for module, codes in results(name).items():
             counts = tally(codes)
+            alive = sorted(m for m, code in codes.items() if code in SURVIVED)
+            with ThreadPoolExecutor(4) as pool:
+                changes = list(pool.map(lambda m, n=name: diff(n, m), alive))
+            equivalent = 0
+            for mutant, change in zip(alive, changes, strict=True):
+                reason = explain(mutant, change)
+                equivalent += reason != UNEXPLAINED
+                indented = change.replace("\n", "\n  ")
+                survivors.append(
+                    f"- `{mutant}`: {reason}\n\n  ```diff\n  {indented}\n  ```"
+                )
+            killed = counts["killed"] + counts["timeout"]
+            rest = killed + counts["survived"] - equivalent
             rows.append(
                 f"| `{module}` | {name} | {len(codes)} | {counts['killed']} "
-                f"| {counts['timeout']} | {counts['survived']} "
+                f"| {counts['timeout']} | {counts['survived']} | {equivalent} "
                 f"| {counts['no tests']} | {counts['other']} "
-                f"| **{score(counts):.1f} %** | {seconds} |"
+                f"| {score(counts):.1f} % "
+                f"| **{100 * killed / rest if rest else 100.0:.1f} %** | {seconds} |"
             )
-            for mutant, code in sorted(codes.items()):
-                if code in SURVIVED:
-                    reason = EQUIVALENT.get(mutant, "**not explained**")
-                    survivors.append(
-                        f"- `{mutant}`: {reason}\n\n"
-                        f"  ```diff\n  {diff(name, mutant).replace(chr(10), chr(10) + '  ')}\n  ```"
-                    )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     groups = ", ".join(f"`{name}`: {', '.join(GROUPS[name].tests)}" for name in names)
     return "\n".join(
@@ -288,14 +337,16 @@ def report(names: list[str]) -> str:
             "",
             (
                 "Score: killed (timeouts and type-check catches included) among the "
-                "mutants some test reached."
+                "mutants some test reached; the last score sets aside the survivors "
+                "explained below as equivalent (no test can tell them apart)."
             ),
             "",
             (
-                "| module | group | mutants | killed | timeout | survived | no test "
-                "| other | score | group s |"
+                "| module | group | mutants | killed | timeout | survived "
+                "| of them equivalent | no test | other | score "
+                "| score without equivalents | group s |"
             ),
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
             f"Tests per group: {groups}.",
