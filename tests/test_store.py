@@ -31,11 +31,15 @@ from custom_components.actio_sms.store import (
     journal_path,
     legacy_journal_path,
     parse_cursor,
+    record_of,
+    row_of,
     storable,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.json import json_bytes
+from homeassistant.util.json import json_loads
 
 from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, actio_entry, sms
 
@@ -70,6 +74,83 @@ async def bodies(store: MessageStore, number: str | None = None) -> list[str]:
 def read_db(path: Path, sql: str) -> list[Any]:
     with closing(sqlite3.connect(path)) as conn:
         return conn.execute(sql).fetchall()
+
+
+# --- what a row and an intent hold ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        SendOutcome(
+            MOM,
+            "msg_01JD6Z3Q8Y4F5V2K7M9N0P1R2S",
+            2,
+            DeliveryStatus.UNCONFIRMED,
+            "k1",
+            "2026-12-24T18:00:00+01:00",
+            "Dom",
+        ),
+        SendOutcome(MOM, None, 1),
+    ],
+)
+def test_an_outcome_reads_back_as_it_was_noted(sent: SendOutcome) -> None:
+    assert SendOutcome.from_journal(json_loads(json_bytes(sent.as_journal()))) == sent
+
+
+def test_0_2_outcomes_were_lists() -> None:
+    assert SendOutcome.from_journal([MOM, None, 2]) == SendOutcome(MOM, None, 2)
+    assert SendOutcome.from_journal([MOM, 12345, 1]) == SendOutcome(MOM, "12345", 1)
+
+
+@pytest.mark.parametrize(
+    ("record", "extra"),
+    [
+        (
+            {
+                "direction": "sent",
+                "message_id": "m1",
+                "recipient": MOM,
+                "body": "hej",
+                "parts": 1,
+                "sent_at": T0,
+                "status": DeliveryStatus.FAILED,
+                "status_at": "2026-11-20T12:01:00.000+00:00",
+                "reason": "absent",
+            },
+            '{"reason":"absent"}',
+        ),
+        (
+            {
+                "direction": "sent",
+                "message_id": None,
+                "recipient": MOM,
+                "body": "hej",
+                "parts": 1,
+                "sent_at": T0,
+                "status": DeliveryStatus.PENDING,
+                "status_at": None,
+            },
+            None,
+        ),
+        (
+            {
+                "direction": "received",
+                "from": "Dom",
+                "to": SENDER,
+                "body": "hej",
+                "received_at": T0,
+            },
+            None,
+        ),
+    ],
+)
+def test_a_record_reads_back_from_its_row(
+    record: dict[str, Any], extra: str | None
+) -> None:
+    row = row_of(7, record, unread=True)
+    assert row[10] == extra  # only what has no column of its own
+    assert record_of(row[:11]) == record
 
 
 # --- migration from 0.2/0.3 ---------------------------------------------------------
@@ -212,7 +293,15 @@ def v02_files(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
             "seq": 10,
             "op": "sent",
             "batch": "b2",
-            "outcomes": [{"recipient": AUNT, "message_id": "dddd", "parts": 1}],
+            "outcomes": [
+                {
+                    "recipient": AUNT,
+                    "message_id": "dddd",
+                    "parts": 1,
+                    "scheduled_at": "2026-11-21T08:00:00+01:00",
+                    "sender": "Dom",
+                }
+            ],
             "body": "answered",
             "sent_at": "2026-11-20T12:10:00.000+00:00",
         },
@@ -265,6 +354,16 @@ async def test_v02_files_move_into_the_database_losslessly(
     assert by_body["old style"]["reason"] == "absent"  # type: ignore[typeddict-item]
     assert by_body["never answered"]["message_id"] is None
     assert by_body["never answered"]["idempotency_key"] == "k1"  # type: ignore[typeddict-item]
+    answered: Any = by_body["answered"]
+    assert (answered["scheduled_at"], answered["sender"]) == (
+        "2026-11-21T08:00:00+01:00",
+        "Dom",
+    )
+    replayed: Any = by_body["after the snapshot"]
+    assert (replayed["to"], replayed["received_at"]) == (
+        SENDER,
+        "2026-11-20T12:05:00.000+00:00",
+    )
     assert store.counters == {"received": 2, "sent": 5, "delivered": 1, "failed": 2}
     assert store.usage == {
         "day": "2026-11-20",
