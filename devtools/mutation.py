@@ -61,7 +61,13 @@ GROUPS: dict[str, Group] = {
     "phone": Group(("phone.py",), ("test_phone", "test_send")),
     "store": Group(
         ("store.py",),
-        ("test_store", "test_journal", "test_guarantees", "test_history"),
+        (
+            "test_store",
+            "test_journal",
+            "test_guarantees",
+            "test_history",
+            "test_websocket",
+        ),
     ),
     "outbox": Group(
         ("outbox.py",),
@@ -142,6 +148,9 @@ def narrowed_pyproject(group: Group) -> str:
     settings["pytest_add_cli_args_test_selection"] = [
         f"tests/{name}.py" for name in group.tests
     ]
+    # A hung mutant is stopped after 4x its tests' time (mutmut's default,
+    # 15x, made each of a store run's timeouts cost minutes).
+    settings["timeout_multiplier"] = 4.0
     # A mutant mypy --strict rejects is caught by CI's lint step: no test run.
     settings["type_check_command"] = [
         str(ROOT / ".venv" / "bin" / "python"),
