@@ -184,6 +184,8 @@ def v02_files(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
                     "body": "before",
                     "received_at": T0,
                 },
+                # Skipped; the records after it are still moved.
+                {"direction": "sideways", "body": "not a record"},
                 {
                     "direction": "sent",
                     "message_id": "aaaa",
@@ -204,7 +206,6 @@ def v02_files(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
                     "status": "error",
                     "status_at": T0,
                 },
-                {"direction": "sideways", "body": "not a record"},
             ],
             "inflight": [{"batch": "b0", "outcomes": [{"no": "recipient"}]}],
             "usage": {
@@ -345,7 +346,11 @@ async def test_v02_files_move_into_the_database_losslessly(
 ) -> None:
     freezer.move_to("2026-11-20T13:00:00+00:00")
     await hass.async_add_executor_job(v02_files, hass, hass_storage)
+    # 0.3 wrote the journal through a temporary file a kill may have left.
+    leftover = legacy_journal_path(hass, ENTRY).with_suffix(".tmp")
+    await hass.async_add_executor_job(leftover.write_bytes, b"{")
     store = await opened(hass)
+    assert not await hass.async_add_executor_job(leftover.exists)
     records = await store.query(None, None, 100)
     assert summary(records) == EXPECTED
     by_body = {r["body"]: r for r in records}
@@ -993,6 +998,8 @@ async def test_messages_pages_with_a_stable_cursor(hass: HomeAssistant) -> None:
         await store.messages(MOM, "nonsense", 2)
     with pytest.raises(ValueError):
         parse_cursor("2026/x")
+    with pytest.raises(ValueError):
+        parse_cursor("/5")
 
 
 async def test_query_filters_like_get_messages_always_did(hass: HomeAssistant) -> None:
