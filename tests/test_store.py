@@ -845,6 +845,14 @@ async def test_a_report_for_an_older_send_updates_its_row(
     await store.written
     status = {r["message_id"]: r["status"] for r in await store.query("sent", None, 10)}
     assert status == {"old": DeliveryStatus.DELIVERED, "new": DeliveryStatus.PENDING}
+    # After a restart, nothing of it in memory: a later report still never
+    # takes "delivered" back.
+    with patch("custom_components.actio_sms.store.REPORTS_KEPT", 1):
+        again = await opened(hass)
+        again.apply_delivery(report("old", DeliveryStatus.FAILED))
+    await again.written
+    [old] = [r for r in await again.query("sent", None, 10) if r["message_id"] == "old"]
+    assert old["status"] is DeliveryStatus.DELIVERED
 
 
 async def test_a_live_report_adopts_the_newest_unconfirmed_sms_to_its_number(
