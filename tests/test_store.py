@@ -967,6 +967,9 @@ async def test_conversations(hass: HomeAssistant) -> None:
     assert [c["number"] for c in await store.conversations("TO MOM", 10)] == [MOM]
     assert [c["number"] for c in await store.conversations("600 100 201", 10)] == [DAD]
     assert await store.conversations("nothing like it", 10) == []
+    # "_" and "%" are themselves, not LIKE's wildcards.
+    assert await store.conversations("hello 50_ off", 10) == []
+    assert await store.conversations("o%o", 10) == []
     # Read, then deleted.
     assert await store.mark_read(MOM) == 3
     assert (await store.conversations(None, 1))[0]["unread"] == 0
@@ -976,6 +979,13 @@ async def test_conversations(hass: HomeAssistant) -> None:
     again = await opened(hass)
     assert [c["unread"] for c in await again.conversations(None, 10)] == [0, 1]
     assert await bodies(again, DAD) == []
+    # A reply is the conversation's newest: it leads, as sent.
+    again.add_sent([outcome(AUNT, "s2")], "thanks", "2026-11-20T10:06:00.000+00:00")
+    [first, _] = await again.conversations(None, 10)
+    assert (first["number"], first["last"]) == (
+        AUNT,
+        {"direction": "sent", "body": "thanks", "at": "2026-11-20T10:06:00.000+00:00"},
+    )
 
 
 async def test_messages_pages_with_a_stable_cursor(hass: HomeAssistant) -> None:
