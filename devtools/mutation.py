@@ -120,6 +120,51 @@ EQUIVALENT: dict[str, str] = {
         "a missing number reads as no digits whatever the default's text "
         "(`''`, `None` and `'XXXX'` have none)"
     ),
+    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_5": (
+        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
+    ),
+    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_7": (
+        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
+    ),
+    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_10": (
+        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
+    ),
+    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_25": (
+        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
+    ),
+    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_27": (
+        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
+    ),
+    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_30": (
+        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
+    ),
+    "custom_components.actio_sms.store.xǁMessageStoreǁ_migrate__mutmut_180": (
+        "the count only goes into an info log line"
+    ),
+    "custom_components.actio_sms.store.xǁMessageStoreǁ_migrate__mutmut_182": (
+        "the count only goes into an info log line"
+    ),
+    "custom_components.actio_sms.store.xǁMessageStoreǁ_migrate__mutmut_183": (
+        "the count only goes into an info log line"
+    ),
+    "custom_components.actio_sms.store.xǁMessageStoreǁ_migrate__mutmut_184": (
+        "the count only goes into an info log line"
+    ),
+    "custom_components.actio_sms.store.xǁDatabaseǁinsert_legacy__mutmut_18": (
+        "the migration writes into an empty database: the count before its rows is 0, so `=` and `+=` agree"
+    ),
+    "custom_components.actio_sms.store.xǁDatabaseǁinsert_legacy__mutmut_20": (
+        "the return value is not used"
+    ),
+    "custom_components.actio_sms.store.xǁDatabaseǁquery__mutmut_25": (
+        "the unary `+` only keeps SQLite from using the index on `sent`: the same rows either way"
+    ),
+    "custom_components.actio_sms.store.xǁDatabaseǁquery__mutmut_26": (
+        "the unary `+` only keeps SQLite from using the index on `sent`: the same rows either way"
+    ),
+    "custom_components.actio_sms.store.xǁMessageStoreǁ_settle__mutmut_10": (
+        "one result per write, always: `strict` only guards that"
+    ),
     "custom_components.actio_sms.outbox.x_send_options__mutmut_30": (
         "a datetime parsed from its own `str()` is the same datetime"
     ),
