@@ -165,6 +165,21 @@ EQUIVALENT: dict[str, str] = {
     "custom_components.actio_sms.store.xǁMessageStoreǁ_settle__mutmut_10": (
         "one result per write, always: `strict` only guards that"
     ),
+    "custom_components.actio_sms.actio.inbound.x__optional_number__mutmut_5": (
+        "the key only names the field in an error `_optional_number` swallows"
+    ),
+    "custom_components.actio_sms.actio.inbound.x__optional_number__mutmut_6": (
+        "the key only names the field in an error `_optional_number` swallows"
+    ),
+    "custom_components.actio_sms.actio.inbound.x_shape_of__mutmut_11": (
+        "a JSON object's keys are strings: sorting by `str` or by themselves is the same"
+    ),
+    "custom_components.actio_sms.actio.inbound.x_shape_of__mutmut_13": (
+        "a JSON object's keys are strings: sorting by `str` or by themselves is the same"
+    ),
+    "custom_components.actio_sms.actio.inbound.x_shape_of__mutmut_6": (
+        "past depth 8 the prefix is never empty (each level adds a key or `[]`)"
+    ),
     "custom_components.actio_sms.outbox.x_send_options__mutmut_30": (
         "a datetime parsed from its own `str()` is the same datetime"
     ),

@@ -41,6 +41,7 @@ from custom_components.actio_sms.actio import (
     parse_message_id,
     parse_retry_after,
     shape_of,
+    utc_now_iso,
 )
 from custom_components.actio_sms.actio.client import PATHS_MULTI
 
@@ -1015,3 +1016,39 @@ def test_shape_of_stops_deep_down() -> None:
     for _ in range(12):
         deep = {"k": deep}
     assert shape_of(deep) == ["k.k.k.k.k.k.k.k.k: ..."]
+
+
+def test_shape_of_stops_deep_down_in_lists_too() -> None:
+    deep: Any = 1
+    for _ in range(12):
+        deep = [deep]
+    assert shape_of(deep) == ["[][][][][][][][][]: ..."]
+
+
+@pytest.mark.parametrize(
+    ("now", "text"),
+    [
+        (
+            datetime(2026, 12, 3, 8, 0, 0, 999_999, tzinfo=UTC),
+            "2026-12-03T08:00:00.999+00:00",
+        ),
+        (
+            datetime(2026, 12, 3, 8, 0, 1, 1_000, tzinfo=UTC),
+            "2026-12-03T08:00:01.001+00:00",
+        ),
+    ],
+)
+def test_now_is_utc_to_the_millisecond_in_any_machine_zone(
+    monkeypatch: pytest.MonkeyPatch, now: datetime, text: str
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        with patch(
+            "custom_components.actio_sms.actio.models.datetime", wraps=datetime
+        ) as clock:
+            clock.now.side_effect = lambda tz=None: now.astimezone(tz)
+            assert utc_now_iso() == text
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
