@@ -32,15 +32,23 @@ from .conftest import (
 URL = f"/api/webhook/{WEBHOOK_ID}"
 
 
-async def test_send_at_goes_as_scheduled_at_with_its_offset(
+@pytest.fixture
+async def in_warsaw(
     hass: HomeAssistant,
     simulator: Sim,
     setup_entry: Setup,
     freezer: FrozenDateTimeFactory,
 ) -> None:
+    """An entry set up at 11:00 in Warsaw (CET), 2 December 2026."""
     await hass.config.async_set_time_zone("Europe/Warsaw")
     freezer.move_to("2026-12-02 10:00:00+00:00")
     await setup_entry(actio_entry(simulator.url))
+
+
+@pytest.mark.usefixtures("in_warsaw")
+async def test_send_at_goes_as_scheduled_at_with_its_offset(
+    hass: HomeAssistant, simulator: Sim
+) -> None:
     response = await send(hass, "600100200", "Wigilia", send_at="2026-12-24 18:00:00")
     [item] = simulator.outbox
     # Home Assistant's time zone (CET in December, +01:00), with its offset.
@@ -258,16 +266,11 @@ async def test_a_time_that_is_no_time_is_refused_in_words(
     assert simulator.requests == []
 
 
+@pytest.mark.usefixtures("in_warsaw")
 async def test_now_is_in_time_and_a_moment_before_it_is_not(
-    hass: HomeAssistant,
-    simulator: Sim,
-    setup_entry: Setup,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, simulator: Sim
 ) -> None:
     """A time a few seconds back (the form's "now") goes; before that, refused."""
-    await hass.config.async_set_time_zone("Europe/Warsaw")
-    freezer.move_to("2026-12-02 10:00:00+00:00")
-    await setup_entry(actio_entry(simulator.url))
     await send(hass, "600100200", "now", send_at="2026-12-02 11:00:00")
     await send(hass, "600100200", "5 s ago", send_at="2026-12-02 10:59:55")
     assert [item.body for item in simulator.outbox] == ["now", "5 s ago"]
