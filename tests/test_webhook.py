@@ -771,3 +771,13 @@ async def test_the_webhook_url_shown_to_the_admin(hass: HomeAssistant) -> None:
     asked.assert_called_once_with(hass, WEBHOOK_ID)
     with patch(cloudhook, return_value=None):
         assert await async_entry_webhook_url(hass, cloud) == f"http://ha.lan:8123{path}"
+
+
+async def test_what_is_kept_aside_is_the_posts_shape(
+    hass: HomeAssistant, client, init_integration: MockConfigEntry
+) -> None:
+    payload = {"event": "sms.read", "message_id": "m1", "at": {"t": 1}}
+    assert (await client.post(URL, json=payload)).status == 422
+    assert init_integration.runtime_data.quarantine.shapes() == [
+        {"shape": ["at.t: int", "event: str", "message_id: str"], "count": 1}
+    ]
