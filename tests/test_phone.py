@@ -184,6 +184,10 @@ def test_shorten(text: str, limit: int, *, one_line: bool, expected: str) -> Non
     assert shorten(text, limit, one_line=one_line) == expected
 
 
+def test_shorten_makes_one_line_unless_told() -> None:
+    assert shorten("a\n b", 9) == "a b"
+
+
 async def test_region_metadata_loads_once_off_the_loop(hass: HomeAssistant) -> None:
     await async_load_metadata(hass)
     # Every region's module was imported (here, in the executor), not later
