@@ -267,9 +267,11 @@ async def test_the_commands_user_goes_with_the_last_entry(
     # Another entry is left: the user stays.
     assert await hass.config_entries.async_remove(second.entry_id)
     assert await commands_users(hass) == [user_id]
-    # The last entry is removed: so is the user.
+    # The last entry is removed: so is the user, and only it.
+    other = await hass.auth.async_create_system_user("Another integration")
     assert await hass.config_entries.async_remove(first.entry_id)
     assert await commands_users(hass) == []
+    assert await hass.auth.async_get_user(other.id) is not None
 
     # Set up again, a command runs as a new user, not as the removed one.
     again = await setup_commands(setup_entry, simulator)
