@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 import contextlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -835,6 +835,16 @@ def test_live_posts(payload: dict[str, Any], record: Any) -> None:
     assert parsed(payload) == record
 
 
+@pytest.fixture
+def machine_far_from_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone is Tokyo's (naive local times would show)."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 def tcx_sms(received_at: Any) -> dict[str, Any]:
     return {
         "data": {
@@ -861,21 +871,14 @@ def tcx_sms(received_at: Any) -> dict[str, Any]:
         (None, NOW),
     ],
 )
-def test_3cx_time_in_utc_whatever_the_machine_zone(
-    monkeypatch: pytest.MonkeyPatch, received_at: Any, kept: str
-) -> None:
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    try:
-        with patch(
-            "custom_components.actio_sms.actio.inbound.datetime", wraps=datetime
-        ) as clock:
-            clock.now.return_value = datetime(2026, 12, 2, 10, tzinfo=UTC)
-            clock.fromisoformat = datetime.fromisoformat
-            record = parsed(tcx_sms(received_at))
-    finally:
-        monkeypatch.delenv("TZ")
-        time.tzset()
+@pytest.mark.usefixtures("machine_far_from_utc")
+def test_3cx_time_in_utc_whatever_the_machine_zone(received_at: Any, kept: str) -> None:
+    with patch(
+        "custom_components.actio_sms.actio.inbound.datetime", wraps=datetime
+    ) as clock:
+        clock.now.return_value = datetime(2026, 12, 2, 10, tzinfo=UTC)
+        clock.fromisoformat = datetime.fromisoformat
+        record = parsed(tcx_sms(received_at))
     assert record == InboundMessage("48600100200", "48732129000", "3cx", kept)
 
 
@@ -1038,17 +1041,12 @@ def test_shape_of_stops_deep_down_in_lists_too() -> None:
         ),
     ],
 )
+@pytest.mark.usefixtures("machine_far_from_utc")
 def test_now_is_utc_to_the_millisecond_in_any_machine_zone(
-    monkeypatch: pytest.MonkeyPatch, now: datetime, text: str
+    now: datetime, text: str
 ) -> None:
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    try:
-        with patch(
-            "custom_components.actio_sms.actio.models.datetime", wraps=datetime
-        ) as clock:
-            clock.now.side_effect = lambda tz=None: now.astimezone(tz)
-            assert utc_now_iso() == text
-    finally:
-        monkeypatch.delenv("TZ")
-        time.tzset()
+    with patch(
+        "custom_components.actio_sms.actio.models.datetime", wraps=datetime
+    ) as clock:
+        clock.now.side_effect = lambda tz=None: now.astimezone(tz)
+        assert utc_now_iso() == text

@@ -20,6 +20,7 @@ from homeassistant.util import dt as dt_util
 
 from .conftest import (
     TCX_TOKEN,
+    TOKEN,
     WEBHOOK_ID,
     Setup,
     Sim,
@@ -96,7 +97,7 @@ async def test_notify_data_send_at(
 async def test_a_sender_name_or_number(
     hass: HomeAssistant, simulator: Sim, setup_entry: Setup, sender: str, sent_from: str
 ) -> None:
-    simulator.state.tokens[next(iter(simulator.state.tokens))].sender_names = [
+    simulator.state.tokens[TOKEN].sender_names = [
         "Dom",
         "Dom-1.A",
     ]
@@ -194,7 +195,7 @@ async def test_what_is_kept_is_what_was_sent(
 ) -> None:
     """Key, time and sender of every request are the ones the history keeps,
     also when ACTIO's answer was lost (the key is what makes a retry safe)."""
-    simulator.state.tokens[next(iter(simulator.state.tokens))].sender_names = ["Dom"]
+    simulator.state.tokens[TOKEN].sender_names = ["Dom"]
     await setup_entry(actio_entry(simulator.url, options={CONF_BULK: bulk}))
     simulator.fault("lost_answer")
     later = (dt_util.now() + timedelta(days=1)).replace(microsecond=0)
@@ -226,7 +227,7 @@ async def test_a_send_cut_off_mid_request_reads_back_as_it_went(
     """Noted before the request: a start after a kill right then (read here by
     a second store, as that start would) finds the SMS with its key, time and
     sender, unconfirmed."""
-    simulator.state.tokens[next(iter(simulator.state.tokens))].sender_names = ["Dom"]
+    simulator.state.tokens[TOKEN].sender_names = ["Dom"]
     entry = await setup_entry(actio_entry(simulator.url))
     later = (dt_util.now() + timedelta(days=1)).replace(microsecond=0)
     seen: dict[str, Any] = {}
