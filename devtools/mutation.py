@@ -32,17 +32,9 @@ import tomllib
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "mutants-work"
 REPORT = ROOT / "benchmarks" / "mutation.md"
-COPY = (
-    "custom_components",
-    "tests",
-    "simulator",
-    "devtools",
-    "LICENSE",
-    "README.md",
-    "hacs.json",
-    "requirements_min_ha.txt",
-)
 PACKAGE = "custom_components/actio_sms/"
+PACKAGE_MODULE = "custom_components.actio_sms."
+VENV_BIN = ROOT / ".venv" / "bin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,99 +89,71 @@ TIMEOUT = {24, 36, 152, 255, -24}
 SURVIVED = {0}
 NO_TESTS = {5, 33}
 
-# Survivors that no test can kill, by mutant name, with the reason.
+# Survivors that no test can kill: the reason, and the mutants it explains.
 # mutmut numbers mutants per function, so names move when code changes:
 # rerun the group and check the list after editing a listed function.
+_BY_REASON: dict[str, tuple[str, ...]] = {
+    "`setdefault(key)` is `setdefault(key, None)`: the dict only keeps order": (
+        "phone.x_normalize_numbers__mutmut_5",
+    ),
+    "every number of a chunk has the chunk's one key, so `keys[chunk[1]]` is `keys[chunk[0]]`": (
+        "outbox.xǁSendBatchǁ_async_send_chunk__mutmut_17",
+    ),
+    "a missing number reads as no digits whatever the default's text (`''`, `None` and `'XXXX'` have none)": (
+        "actio.client.xǁActioClientǁ_parse_multi__mutmut_25",
+        "actio.client.xǁActioClientǁ_parse_multi__mutmut_27",
+        "actio.client.xǁActioClientǁ_parse_multi__mutmut_30",
+    ),
+    "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same": (
+        "store.xǁMessageStoreǁ_usage_of__mutmut_5",
+        "store.xǁMessageStoreǁ_usage_of__mutmut_7",
+        "store.xǁMessageStoreǁ_usage_of__mutmut_10",
+        "store.xǁMessageStoreǁ_usage_of__mutmut_25",
+        "store.xǁMessageStoreǁ_usage_of__mutmut_27",
+        "store.xǁMessageStoreǁ_usage_of__mutmut_30",
+    ),
+    "the count only goes into an info log line": (
+        "store.xǁMessageStoreǁ_migrate__mutmut_180",
+        "store.xǁMessageStoreǁ_migrate__mutmut_182",
+        "store.xǁMessageStoreǁ_migrate__mutmut_183",
+        "store.xǁMessageStoreǁ_migrate__mutmut_184",
+    ),
+    "the migration writes into an empty database: the count before its rows is 0, so `=` and `+=` agree": (
+        "store.xǁDatabaseǁinsert_legacy__mutmut_18",
+    ),
+    "the return value is not used": ("store.xǁDatabaseǁinsert_legacy__mutmut_20",),
+    "the unary `+` only keeps SQLite from using the index on `sent`: the same rows either way": (
+        "store.xǁDatabaseǁquery__mutmut_25",
+        "store.xǁDatabaseǁquery__mutmut_26",
+    ),
+    "one result per write, always: `strict` only guards that": (
+        "store.xǁMessageStoreǁ_settle__mutmut_10",
+    ),
+    "the key only names the field in an error `_optional_number` swallows": (
+        "actio.inbound.x__optional_number__mutmut_5",
+        "actio.inbound.x__optional_number__mutmut_6",
+    ),
+    "a JSON object's keys are strings: sorting by `str` or by themselves is the same": (
+        "actio.inbound.x_shape_of__mutmut_11",
+        "actio.inbound.x_shape_of__mutmut_13",
+    ),
+    "past depth 8 the prefix is never empty (each level adds a key or `[]`)": (
+        "actio.inbound.x_shape_of__mutmut_6",
+    ),
+    "a datetime parsed from its own `str()` is the same datetime": (
+        "outbox.x_send_options__mutmut_30",
+    ),
+    "media types are case-insensitive (RFC 9110); aiohttp sends it as given": (
+        "webhook.x__error__mutmut_11",
+    ),
+    "`quarantine.last` is never None after `async_keep`: the first post is always kept (the webhook's 64 KiB limit is below the quarantine's 128)": (
+        "inbox.x_async_keep_aside__mutmut_15",
+    ),
+}
 EQUIVALENT: dict[str, str] = {
-    "custom_components.actio_sms.phone.x_normalize_numbers__mutmut_5": (
-        "`setdefault(key)` is `setdefault(key, None)`: the dict only keeps order"
-    ),
-    "custom_components.actio_sms.outbox.xǁSendBatchǁ_async_send_chunk__mutmut_17": (
-        "every number of a chunk has the chunk's one key, so `keys[chunk[1]]` "
-        "is `keys[chunk[0]]`"
-    ),
-    "custom_components.actio_sms.actio.client.xǁActioClientǁ_parse_multi__mutmut_25": (
-        "a missing number reads as no digits whatever the default's text "
-        "(`''`, `None` and `'XXXX'` have none)"
-    ),
-    "custom_components.actio_sms.actio.client.xǁActioClientǁ_parse_multi__mutmut_27": (
-        "a missing number reads as no digits whatever the default's text "
-        "(`''`, `None` and `'XXXX'` have none)"
-    ),
-    "custom_components.actio_sms.actio.client.xǁActioClientǁ_parse_multi__mutmut_30": (
-        "a missing number reads as no digits whatever the default's text "
-        "(`''`, `None` and `'XXXX'` have none)"
-    ),
-    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_5": (
-        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
-    ),
-    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_7": (
-        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
-    ),
-    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_10": (
-        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
-    ),
-    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_25": (
-        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
-    ),
-    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_27": (
-        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
-    ),
-    "custom_components.actio_sms.store.xǁMessageStoreǁ_usage_of__mutmut_30": (
-        "a missing day or month reads as no date whatever the default's text (`''`, `'None'`, `'XXXX'`): today's parts start from 0 all the same"
-    ),
-    "custom_components.actio_sms.store.xǁMessageStoreǁ_migrate__mutmut_180": (
-        "the count only goes into an info log line"
-    ),
-    "custom_components.actio_sms.store.xǁMessageStoreǁ_migrate__mutmut_182": (
-        "the count only goes into an info log line"
-    ),
-    "custom_components.actio_sms.store.xǁMessageStoreǁ_migrate__mutmut_183": (
-        "the count only goes into an info log line"
-    ),
-    "custom_components.actio_sms.store.xǁMessageStoreǁ_migrate__mutmut_184": (
-        "the count only goes into an info log line"
-    ),
-    "custom_components.actio_sms.store.xǁDatabaseǁinsert_legacy__mutmut_18": (
-        "the migration writes into an empty database: the count before its rows is 0, so `=` and `+=` agree"
-    ),
-    "custom_components.actio_sms.store.xǁDatabaseǁinsert_legacy__mutmut_20": (
-        "the return value is not used"
-    ),
-    "custom_components.actio_sms.store.xǁDatabaseǁquery__mutmut_25": (
-        "the unary `+` only keeps SQLite from using the index on `sent`: the same rows either way"
-    ),
-    "custom_components.actio_sms.store.xǁDatabaseǁquery__mutmut_26": (
-        "the unary `+` only keeps SQLite from using the index on `sent`: the same rows either way"
-    ),
-    "custom_components.actio_sms.store.xǁMessageStoreǁ_settle__mutmut_10": (
-        "one result per write, always: `strict` only guards that"
-    ),
-    "custom_components.actio_sms.actio.inbound.x__optional_number__mutmut_5": (
-        "the key only names the field in an error `_optional_number` swallows"
-    ),
-    "custom_components.actio_sms.actio.inbound.x__optional_number__mutmut_6": (
-        "the key only names the field in an error `_optional_number` swallows"
-    ),
-    "custom_components.actio_sms.actio.inbound.x_shape_of__mutmut_11": (
-        "a JSON object's keys are strings: sorting by `str` or by themselves is the same"
-    ),
-    "custom_components.actio_sms.actio.inbound.x_shape_of__mutmut_13": (
-        "a JSON object's keys are strings: sorting by `str` or by themselves is the same"
-    ),
-    "custom_components.actio_sms.actio.inbound.x_shape_of__mutmut_6": (
-        "past depth 8 the prefix is never empty (each level adds a key or `[]`)"
-    ),
-    "custom_components.actio_sms.outbox.x_send_options__mutmut_30": (
-        "a datetime parsed from its own `str()` is the same datetime"
-    ),
-    "custom_components.actio_sms.webhook.x__error__mutmut_11": (
-        "media types are case-insensitive (RFC 9110); aiohttp sends it as given"
-    ),
-    "custom_components.actio_sms.inbox.x_async_keep_aside__mutmut_15": (
-        "`quarantine.last` is never None after `async_keep`: the first post is "
-        "always kept (the webhook's 64 KiB limit is below the quarantine's 128)"
-    ),
+    PACKAGE_MODULE + name: reason
+    for reason, names in _BY_REASON.items()
+    for name in names
 }
 
 
@@ -213,7 +177,7 @@ def narrowed_pyproject(group: Group) -> str:
     settings["timeout_multiplier"] = 4.0
     # A mutant mypy --strict rejects is caught by CI's lint step: no test run.
     settings["type_check_command"] = [
-        str(ROOT / ".venv" / "bin" / "python"),
+        str(VENV_BIN / "python"),
         "-m",
         "mypy",
         # mutmut's own scaffolding carries ignores that mypy may find unused.
@@ -234,12 +198,14 @@ def prepare(name: str) -> Path:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "artifacts", "node_modules")
-    for item in COPY:
-        source = ROOT / item
+    # What mutmut copies beside the mutated code, and the tests.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for item in ["tests", *pyproject["tool"]["mutmut"]["also_copy"]]:
+        source = ROOT / item.rstrip("/")
         if source.is_dir():
-            shutil.copytree(source, work / item, ignore=ignore)
+            shutil.copytree(source, work / source.name, ignore=ignore)
         else:
-            shutil.copy2(source, work / item)
+            shutil.copy2(source, work / source.name)
     (work / "pyproject.toml").write_text(
         narrowed_pyproject(GROUPS[name]), encoding="utf-8"
     )
@@ -253,7 +219,7 @@ def run(name: str, jobs: int) -> float:
     with (work / "mutmut.log").open("wb") as log:
         subprocess.run(
             [
-                str(ROOT / ".venv" / "bin" / "mutmut"),
+                str(VENV_BIN / "mutmut"),
                 "run",
                 "--max-children",
                 str(jobs),
@@ -296,17 +262,17 @@ def tally(codes: dict[str, int]) -> Counter[str]:
     return counts
 
 
-def score(counts: Counter[str]) -> float:
-    """Killed (timeouts included) among the mutants some test reached."""
+def score(counts: Counter[str], equivalent: int = 0) -> float:
+    """Killed (timeouts included) among the mutants a test reached (and could tell apart)."""
     killed = counts["killed"] + counts["timeout"]
-    reached = killed + counts["survived"]
+    reached = killed + counts["survived"] - equivalent
     return 100 * killed / reached if reached else 100.0
 
 
 def diff(name: str, mutant: str) -> str:
     """`mutmut show` for one mutant, the changed lines only."""
     shown = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "mutmut"), "show", mutant],
+        [str(VENV_BIN / "mutmut"), "show", mutant],
         cwd=WORK / name,
         capture_output=True,
         text=True,
@@ -381,14 +347,12 @@ def report(names: list[str]) -> str:
                 survivors.append(
                     f"- `{mutant}`: {reason}\n\n  ```diff\n  {indented}\n  ```"
                 )
-            killed = counts["killed"] + counts["timeout"]
-            rest = killed + counts["survived"] - equivalent
             rows.append(
                 f"| `{module}` | {name} | {len(codes)} | {counts['killed']} "
                 f"| {counts['timeout']} | {counts['survived']} | {equivalent} "
                 f"| {counts['no tests']} | {counts['other']} "
                 f"| {score(counts):.1f} % "
-                f"| **{100 * killed / rest if rest else 100.0:.1f} %** | {seconds} |"
+                f"| **{score(counts, equivalent):.1f} %** | {seconds} |"
             )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     groups = ", ".join(f"`{name}`: {', '.join(GROUPS[name].tests)}" for name in names)
