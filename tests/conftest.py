@@ -326,6 +326,20 @@ def actio_entry(
     )
 
 
+SECOND_SENDER = "48732129001"
+
+
+def second_entry(url: str) -> MockConfigEntry:
+    """Another entry on the same account: its own number and webhook."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SECOND_SENDER,
+        title=SECOND_SENDER,
+        minor_version=2,
+        data=entry_data(url) | {CONF_SENDER: SECOND_SENDER, CONF_WEBHOOK_ID: "f" * 64},
+    )
+
+
 FAMILY = {"Mom": "48600100200", "Dad": "48600100201"}
 
 

@@ -15,7 +15,6 @@ from custom_components.actio_sms.const import (
     CONF_COMMAND_PIN,
     CONF_COMMAND_REPLY,
     CONF_COMMAND_SENDERS,
-    CONF_SENDER,
     DOMAIN,
     EVENT_COMMAND,
     EVENT_MESSAGE_RECEIVED,
@@ -25,7 +24,6 @@ from custom_components.actio_sms.diagnostics import async_get_config_entry_diagn
 from custom_components.actio_sms.inbox import RATE_LIMIT
 from custom_components.actio_sms.logbook import async_describe_events
 from custom_components.actio_sms.store import db_path
-from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
@@ -35,9 +33,9 @@ from .conftest import (
     Setup,
     Sim,
     actio_entry,
-    entry_data,
     entry_device_id,
     get_messages,
+    second_entry,
     sms,
 )
 
@@ -252,12 +250,7 @@ async def test_the_commands_user_goes_with_the_last_entry(
     hass: HomeAssistant, simulator: Sim, setup_entry: Setup, hass_client_no_auth
 ) -> None:
     first = await setup_commands(setup_entry, simulator)
-    second = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id="48732129001",
-        data=entry_data(simulator.url)
-        | {CONF_SENDER: "48732129001", CONF_WEBHOOK_ID: "f" * 64},
-    )
+    second = second_entry(simulator.url)
     second.add_to_hass(hass)  # not loaded: removing it still counts
     client = await hass_client_no_auth()
     await post_sms(client, f"{PIN} turn on the kitchen light")

@@ -8,28 +8,26 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.actio_sms.const import (
-    CONF_SENDER,
-    DOMAIN,
     EVENT_DELIVERY_STATUS,
     EVENT_MESSAGE_RECEIVED,
 )
-from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .conftest import (
+    SECOND_SENDER,
     SENDER,
     TOKEN,
     WEBHOOK_ID,
     Setup,
     Sim,
     actio_entry,
-    entry_data,
     get_messages,
+    second_entry,
     send,
     sms,
 )
 
-SECOND = "48732129001"
+SECOND = SECOND_SENDER
 URL = f"/api/webhook/{WEBHOOK_ID}"  # the first entry's webhook
 
 
@@ -38,14 +36,7 @@ async def two_entries(
 ) -> tuple[MockConfigEntry, MockConfigEntry]:
     simulator.state.tokens[TOKEN].senders.append(SECOND)
     first = await setup_entry(actio_entry(simulator.url))
-    second = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=SECOND,
-        title=SECOND,
-        minor_version=2,
-        data=entry_data(simulator.url)
-        | {CONF_SENDER: SECOND, CONF_WEBHOOK_ID: "f" * 64},
-    )
+    second = second_entry(simulator.url)
     await setup_entry(second)
     return first, second
 
