@@ -54,6 +54,7 @@ GROUPS: dict[str, Group] = {
     "store": Group(
         ("store.py",),
         (
+            "test_database",
             "test_store",
             "test_journal",
             "test_guarantees",
@@ -287,7 +288,8 @@ def diff(name: str, mutant: str) -> str:
 
 SQL = re.compile(
     r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|WHERE|ORDER BY|GROUP BY|BEGIN|COMMIT|"
-    r"ROLLBACK|SAVEPOINT|RELEASE|VALUES|PRAGMA|CREATE|JOIN|LIMIT|ESCAPE|LIKE|AND|SET)\b",
+    r"ROLLBACK|SAVEPOINT|RELEASE|VALUES|PRAGMA|CREATE|JOIN|LIMIT|ESCAPE|LIKE|AND|SET|"
+    r"DESC|ASC)\b",
     re.IGNORECASE,
 )
 LITERAL = re.compile(r"'[^']*'")

@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlite3
 import time
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import ANY, patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -39,6 +39,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.json import json_bytes
+from homeassistant.util import dt as dt_util
 from homeassistant.util.json import json_loads
 
 from .conftest import SENDER, WEBHOOK_ID, Setup, Sim, actio_entry, sms
@@ -47,6 +48,10 @@ URL = f"/api/webhook/{WEBHOOK_ID}"
 ENTRY = "01JSTORETESTENTRY0000000000"
 MOM, DAD, AUNT = "48600100200", "48600100201", "48600100202"
 T0 = "2026-11-20T12:00:00.000+00:00"
+
+
+def TODAY() -> str:  # noqa: N802 - reads as the constant it stands for
+    return dt_util.now().date().isoformat()
 
 
 async def opened(
@@ -416,7 +421,7 @@ async def test_old_files_stay_until_the_database_committed(
     store = MessageStore(hass, ENTRY, 1000, 30)
     with (
         patch.object(Database, "_transaction", side_effect=full),
-        pytest.raises(StoreWriteError),
+        pytest.raises(StoreWriteError, match=r"Could not move the 0\.3 message log"),
     ):
         await store.async_load()
     assert not store.loaded
@@ -522,6 +527,112 @@ async def test_a_snapshot_without_seq_replays_the_whole_journal(
     await hass.async_add_executor_job(write_journal_line, hass)
     store = await opened(hass)
     assert await bodies(store) == ["only"]
+
+
+def sent_record(message_id: str, recipient: str, body: str, **more: Any) -> Any:
+    return {
+        "direction": "sent",
+        "message_id": message_id,
+        "recipient": recipient,
+        "body": body,
+        "parts": 1,
+        "sent_at": T0,
+        **more,
+    }
+
+
+async def test_reports_after_the_move_find_their_sms(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """The sends a report may still come for are at hand after the move: the
+    newest ones, and older ones the journal has a report for; a record
+    without a status is pending; records that are no sends are skipped."""
+    records = [
+        sent_record("aaaa", DAD, "old one", status="failed"),
+        sent_record("zzzz", DAD, "older still"),
+        sent_record("bbbb", DAD, "no status"),
+        sent_record("cccc", MOM, "done", status="delivered"),
+        sent_record("dddd", MOM, "odd status", status="sideways"),
+        {"direction": "sent", "message_id": "eeee", "body": "no recipient"},
+    ]
+    outcomes = [{"recipient": AUNT, "message_id": None, "parts": 1}]
+    inflight = [
+        {"batch": batch, "outcomes": outcomes, "body": batch, "sent_at": T0}
+        for batch in ("b1", "b2")
+    ]
+    v02_snapshot_only(hass_storage, records=records, inflight=inflight, seq=0)
+    line = {"seq": 1, "op": "delivery", "message_id": "aaaa", "status": "delivered"}
+
+    def journal() -> None:
+        path = legacy_journal_path(hass, ENTRY)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(json.dumps({**line, "at": T0}).encode() + b"\n")
+
+    await hass.async_add_executor_job(journal)
+    with (
+        patch("custom_components.actio_sms.store.REPORTS_KEPT", 2),
+        patch("custom_components.actio_sms.store.UNCONFIRMED_MATCH_WINDOW", 4),
+    ):
+        store = await opened(hass)
+        last = store.last_delivery
+        assert last is not None
+        assert (last["recipient"], last["body"], last["sent_at"]) == (
+            DAD,
+            "old one",
+            T0,
+        )
+        assert store.counters["delivered"] == 1
+        logged = store.apply_delivery(report("bbbb", DeliveryStatus.DELIVERED))
+        assert logged is not None
+        assert (logged["recipient"], logged["body"]) == (DAD, "no status")
+        # Delivered is final: a repeat tells nothing new.
+        assert store.apply_delivery(report("cccc", DeliveryStatus.DELIVERED)) is None
+        # Two newer sends: only the newest two are kept at hand.
+        store.add_sent([outcome(MOM, "ffff")], "f", T0)
+        store.add_sent([outcome(MOM, "gggg")], "g", T0)
+        assert not store.knows("cccc")
+    rows = {r["body"]: r["status"] for r in await store.query("sent", None, 100)}
+    assert rows == {
+        "old one": "delivered",
+        "older still": "pending",
+        "no status": "delivered",
+        "done": "delivered",
+        "b1": "unconfirmed",
+        "b2": "unconfirmed",
+        "f": "pending",
+        "g": "pending",
+    }
+
+
+async def test_what_a_start_reads_back(hass: HomeAssistant) -> None:
+    """Our own numbers, and a counter missing from the file reads as 0."""
+    store = await opened(hass)
+    store.add_received(inbound("late", at="2026-11-20T12:00:02.000+00:00"))
+    store.add_received(inbound("early", at="2026-11-20T12:00:01.000+00:00"))
+    await store.written
+    await store._async_close()
+
+    def spoil() -> None:
+        with closing(sqlite3.connect(db_path(hass, ENTRY))) as conn, conn:
+            conn.execute(
+                "UPDATE meta SET value = '{\"received\": 2}' WHERE key = 'counters'"
+            )
+
+    await hass.async_add_executor_job(spoil)
+    store = await opened(hass)
+    assert store.counters == {"received": 2, "sent": 0, "delivered": 0, "failed": 0}
+    # By the number that received them; a counterpart's newest by time first.
+    assert await bodies(store, SENDER) == ["late", "early"]
+    assert [r["body"] for r in await store.query(None, MOM, 10)] == ["late", "early"]
+    # A usage line of today without its parts: none yet.
+    store.usage = store._usage_of({"day": TODAY(), "month": TODAY()[:7]})
+    assert (store.parts_today(), store.parts_this_month()) == (0, 0)
+    record = store.add_received(inbound("known"))
+    assert "unknown_number" not in record
+    assert store.add_received(inbound("?"), unknown_number=True)["unknown_number"]
+    store.add_sent([outcome(DAD, "d1")], "mine", T0)
+    [dad] = [c for c in await store.conversations(None, 10) if c["number"] == DAD]
+    assert dad["unread"] == 0
 
 
 async def test_only_as_many_as_the_size_move(
@@ -745,7 +856,7 @@ async def test_one_failing_change_does_not_block_the_others(
     store.add_received(inbound("last"))
     assert first is not None
     await first
-    with pytest.raises(StoreWriteError):
+    with pytest.raises(StoreWriteError, match="UNIQUE constraint failed"):
         await bad
     await store.written
     assert await bodies(await opened(hass)) == ["first", "last"]
@@ -756,16 +867,20 @@ async def test_a_failing_job_fails_its_callers(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = await opened(hass)
+    store.add_received(inbound("before"))
+    await store.written
     with patch.object(Database, "run", side_effect=RuntimeError("boom")):
         store.add_received(inbound("lost"))
-        with pytest.raises(StoreWriteError):
+        with pytest.raises(StoreWriteError, match=r"^boom$"):
             await store.written
         with pytest.raises(RuntimeError):
             await store.query(None, None, 1)
     assert "The message store failed" in caplog.text
+    # What was committed before is still counted.
+    assert len(store) == 1
     store.add_received(inbound("kept"))
     await store.written
-    assert await bodies(store) == ["kept"]
+    assert await bodies(store) == ["before", "kept"]
     with pytest.raises(ZeroDivisionError):
         await store._async_read(lambda db: 1 / 0)
 
@@ -839,12 +954,18 @@ async def test_a_report_for_an_older_send_updates_its_row(
     with patch("custom_components.actio_sms.store.REPORTS_KEPT", 1):
         store = await opened(hass)
         store.add_sent([outcome(MOM, "old"), outcome(DAD, "new")], "x", T0)
-        logged = store.apply_delivery(report("old", DeliveryStatus.DELIVERED))
+        logged = store.apply_delivery(
+            report("old", DeliveryStatus.DELIVERED, operator="Orange")
+        )
     assert logged is not None
     assert "recipient" not in logged  # not at hand: the event names no SMS
     await store.written
-    status = {r["message_id"]: r["status"] for r in await store.query("sent", None, 10)}
-    assert status == {"old": DeliveryStatus.DELIVERED, "new": DeliveryStatus.PENDING}
+    rows = {r["message_id"]: r for r in await store.query("sent", None, 10)}
+    assert {k: r["status"] for k, r in rows.items()} == {
+        "old": DeliveryStatus.DELIVERED,
+        "new": DeliveryStatus.PENDING,
+    }
+    assert rows["old"]["operator"] == "Orange"  # type: ignore[typeddict-item]
     # After a restart, nothing of it in memory: a later report still never
     # takes "delivered" back.
     with patch("custom_components.actio_sms.store.REPORTS_KEPT", 1):
@@ -887,6 +1008,135 @@ async def test_a_live_report_adopts_the_newest_unconfirmed_sms_to_its_number(
 
 async def bodies_of(store: MessageStore) -> list[Any]:
     return list(reversed(await store.query("sent", None, 100)))
+
+
+def unconfirmed(recipient: str) -> SendOutcome:
+    return outcome(recipient, None, status=DeliveryStatus.UNCONFIRMED)
+
+
+async def test_reports_adopt_unconfirmed_sms_within_the_window(
+    hass: HomeAssistant,
+) -> None:
+    """The window counts ids back from the newest; its oldest id is in it; a
+    restart or deleting another conversation loses none of the candidates."""
+    with patch("custom_components.actio_sms.store.UNCONFIRMED_MATCH_WINDOW", 2):
+        store = await opened(hass)
+        store.add_sent([unconfirmed(DAD)], "to dad", utc_now_iso())  # id 1
+        store.add_sent([unconfirmed(MOM)], "to mom", utc_now_iso())  # id 2
+        store.add_received(inbound("hi"))  # id 3: the window starts at 2
+        await store.written
+        again = await opened(hass)
+        await again.delete_conversation(AUNT)
+        # No SMS to this number: the walk drops what is out of the window.
+        assert again.apply_delivery(
+            report("x1", DeliveryStatus.DELIVERED, recipient=AUNT)
+        ) == {"message_id": "x1", "status": "delivered", "status_at": ANY}
+        logged = again.apply_delivery(
+            report("x2", DeliveryStatus.DELIVERED, recipient=MOM)
+        )
+        assert logged is not None
+        assert logged["body"] == "to mom"
+        # Exactly as many as the window holds are kept.
+        again.add_sent([unconfirmed(MOM)], "one", T0)
+        again.add_sent([unconfirmed(DAD)], "two", T0)
+        await again.delete_conversation(AUNT)
+        logged = again.apply_delivery(
+            report("x3", DeliveryStatus.DELIVERED, recipient=MOM)
+        )
+        assert logged is not None
+        assert logged["body"] == "one"
+
+
+async def test_what_a_report_keeps(hass: HomeAssistant) -> None:
+    """Its details made storable, its id and time, and a failure counted once
+    however it is worded (failed, then expired)."""
+    store = await opened(hass)
+    store.add_sent([outcome(MOM, "m1")], "x", T0)
+    logged = store.apply_delivery(
+        report("m1", DeliveryStatus.FAILED, reason="bad \ud800", segments=2)
+    )
+    assert logged is not None
+    assert logged["message_id"] == "m1"
+    assert logged["status_at"]
+    assert logged["reason"] == "bad \ufffd"  # type: ignore[typeddict-item]
+    assert logged["segments"] == 2  # type: ignore[typeddict-item]
+    store.apply_delivery(report("m1", DeliveryStatus.EXPIRED))
+    assert store.counters["failed"] == 1
+    await store.written
+    [row] = await store.query("sent", None, 10)
+    assert row["reason"] == "bad \ufffd"  # type: ignore[typeddict-item]
+
+
+async def test_what_a_start_does_with_a_store_left_as_is(hass: HomeAssistant) -> None:
+    """Rows beyond a size lowered meanwhile are deleted, not only hidden; an
+    intent that cannot be read is skipped once and removed."""
+    store = await opened(hass)
+    for n in range(5):
+        store.add_received(inbound(f"n{n}"))
+    await store.written
+    await store._async_close()
+
+    def spoil() -> None:
+        intent = {"batch": "y", "outcomes": [{"recipient": MOM}], "body": "b"}
+        with closing(sqlite3.connect(db_path(hass, ENTRY))) as conn, conn:
+            conn.execute("INSERT INTO intents VALUES ('y', ?)", (json.dumps(intent),))
+
+    await hass.async_add_executor_job(spoil)
+    store = await opened(hass, size=2)
+    await store.async_flush()
+    await store._async_close()
+    path = db_path(hass, ENTRY)
+    assert read_db(path, "SELECT body FROM messages") == [("n3",), ("n4",)]
+    assert read_db(path, "SELECT * FROM intents") == []
+
+
+async def test_an_old_store_file_that_is_no_mapping_leaves_the_journal(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    hass_storage[f"{DOMAIN}.{ENTRY}"] = {"version": 1, "key": "x", "data": [1, 2]}
+    await hass.async_add_executor_job(write_journal_line, hass)
+    assert await bodies(await opened(hass)) == ["only"]
+
+
+async def test_journal_sends_move_with_their_time_and_reports(
+    hass: HomeAssistant,
+) -> None:
+    """A send whose intent the journal never had, and a live report naming
+    the number of an unconfirmed one."""
+    sent_line = {
+        "seq": 1,
+        "op": "sent",
+        "batch": "gone",
+        "outcomes": [
+            {"recipient": MOM, "message_id": None, "parts": 1, "status": "unconfirmed"}
+        ],
+        "body": "lost answer",
+        "sent_at": T0,
+    }
+    delivery = {
+        "seq": 2,
+        "op": "delivery",
+        "message_id": "msg_1",
+        "status": "delivered",
+        "recipient": MOM,
+        "at": T0,
+    }
+
+    def journal() -> None:
+        path = legacy_journal_path(hass, ENTRY)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(
+            b"".join(json.dumps(x).encode() + b"\n" for x in (sent_line, delivery))
+        )
+
+    await hass.async_add_executor_job(journal)
+    store = await opened(hass)
+    [row] = await store.query("sent", None, 10)
+    assert (row["sent_at"], row["message_id"], row["status"]) == (
+        T0,
+        "msg_1",
+        "delivered",
+    )
 
 
 async def test_an_intent_left_at_a_stop_is_read_back_unconfirmed(
@@ -1074,8 +1324,9 @@ async def test_size_retention_deletes_in_chunks(hass: HomeAssistant) -> None:
     with patch("custom_components.actio_sms.store.PRUNE_CHUNK", 7):
         store.set_bounds(10, 30)
         await store.async_flush()
-        while store._retain or not store._worker.done():  # type: ignore[union-attr]
-            await store.async_flush()
+        # One job goes on chunk by chunk until nothing more is beyond the size.
+        assert store._worker is not None
+        await store._worker
     assert len(store) == 10
     assert await bodies(store) == [f"m{n}" for n in range(50, 60)]
     conversations = await store.conversations(None, 10)
@@ -1138,9 +1389,13 @@ async def test_removal_deletes_every_file(hass: HomeAssistant) -> None:
     def litter() -> None:
         Path(f"{path}.corrupt-20261120T120000Z").write_bytes(b"old")
         legacy_journal_path(hass, ENTRY).write_bytes(b"")
+        legacy_journal_path(hass, ENTRY).with_suffix(".tmp").write_bytes(b"")
 
     await hass.async_add_executor_job(litter)
     await store.async_remove()
+    assert legacy_journal_path(hass, ENTRY) == Path(
+        hass.config.path(".storage", f"{DOMAIN}.{ENTRY}.journal")
+    )
 
     def left() -> list[str]:
         return [p.name for p in path.parent.iterdir() if ENTRY in p.name]
