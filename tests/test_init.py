@@ -9,6 +9,7 @@ from phonenumbers.phonemetadata import PhoneMetadata
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.actio_sms import async_remove_config_entry_device
 from custom_components.actio_sms.const import CONF_CLOUDHOOK, CONF_SENDER, DOMAIN
 from custom_components.actio_sms.store import db_path
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -251,3 +252,29 @@ async def test_phone_metadata_loads_outside_the_event_loop(
     )
     assert {code for code, _ in loaded_in} == {"PL", "DE"}
     assert all(thread != threading.get_ident() for _, thread in loaded_in)
+
+
+async def test_only_a_stale_recipient_device_may_be_deleted(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """stale-devices: a device no recipient backs may go; the entry's, a live one's not."""
+    entry = await setup_entry(actio_entry(simulator.url, recipients=FAMILY))
+    assert entry.supports_remove_device
+    devices = dr.async_get(hass)
+    own = devices.async_get_device_by_identifier(
+        (DOMAIN, entry.entry_id), entry.entry_id
+    )
+    mom = devices.async_get_device_by_identifier(
+        (DOMAIN, f"{entry.entry_id}_recipient_mom"), entry.entry_id
+    )
+    # As a recipient's device would stay behind if its subentry went while
+    # the entry was not loaded.
+    stale = devices.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, f"{entry.entry_id}_recipient_gone")},
+    )
+    assert own is not None
+    assert mom is not None
+    assert not await async_remove_config_entry_device(hass, entry, own)
+    assert not await async_remove_config_entry_device(hass, entry, mom)
+    assert await async_remove_config_entry_device(hass, entry, stale)

@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .actio import DeliveryStatus
+from .actio import EVENT_STATUSES
 from .data import ActioConfigEntry, signal_delivery, signal_received
 from .entity import ActioEntity
 from .store import LoggedReport, ReceivedRecord
@@ -27,13 +27,7 @@ MESSAGE_RECEIVED = EventEntityDescription(
 DELIVERY_REPORT = EventEntityDescription(
     key="delivery_report",
     translation_key="delivery_report",
-    event_types=[
-        DeliveryStatus.DELIVERED,
-        DeliveryStatus.FAILED,
-        DeliveryStatus.EXPIRED,
-        DeliveryStatus.BOUNCED,
-        DeliveryStatus.UNCONFIRMED,
-    ],
+    event_types=list(EVENT_STATUSES),
     entity_registry_enabled_default=False,
 )
 

@@ -19,7 +19,7 @@ import unicodedata
 from homeassistant.core import callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from .actio import DeliveryReport, InboundMessage, InboundRecord
+from .actio import REPORT_DETAILS, DeliveryReport, InboundMessage, InboundRecord
 from .commands import async_run_command
 from .const import (
     DOMAIN,
@@ -56,9 +56,7 @@ FORGIVE_AFTER: Final = 7 * 86400.0
 
 # What a delivery event carries beyond the id and status, when known: the
 # SMS it refers to, and what ACTIO said of it.
-_REPORT_CONTEXT: Final = frozenset(
-    {"recipient", "body", "sent_at", "reason", "operator", "segments"}
-)
+_REPORT_CONTEXT: Final = frozenset({"recipient", "body", "sent_at", *REPORT_DETAILS})
 
 
 async def async_accept(runtime: ActioRuntime, record: InboundRecord) -> None:

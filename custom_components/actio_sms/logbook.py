@@ -13,6 +13,7 @@ from homeassistant.components.logbook.const import (
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Event, HomeAssistant, callback
 
+from .actio import EVENT_STATUSES
 from .const import (
     CONF_NUMBER,
     CONF_SENDER,
@@ -26,7 +27,7 @@ from .settings import recipients_of
 
 MAX_TEXT: Final = 80
 MAX_NAMED: Final = 3
-STATUS_TEXTS: Final = ("delivered", "failed", "expired", "bounced", "unconfirmed")
+STATUS_TEXTS: Final = frozenset(EVENT_STATUSES)
 STATUS_ICONS: Final = {
     "delivered": "mdi:message-check",
     "unconfirmed": "mdi:message-question",

@@ -24,6 +24,7 @@ from homeassistant.util import dt as dt_util
 
 from .actio import (
     MAX_MULTI_RECIPIENTS,
+    REPORTED_STATUSES,
     ActioAnswerLostError,
     ActioAuthError,
     ActioConnectionError,
@@ -68,9 +69,7 @@ from .store import LoggedReport, SendOutcome
 STOPPING_ERRORS: Final = (ActioAuthError, ActioRateLimitError, ActioNoFundsError)
 SENDER_NAME: Final = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 .\-]{1,11}")
 """A sender name ACTIO registers: 1-11 letters, digits, spaces, dots, hyphens."""
-NOT_DELIVERED: Final = frozenset(
-    {DeliveryStatus.FAILED, DeliveryStatus.EXPIRED, DeliveryStatus.BOUNCED}
-)
+NOT_DELIVERED: Final = REPORTED_STATUSES - {DeliveryStatus.DELIVERED}
 """Reports after which the same text may go to the number again at once."""
 SEND_AT_SLACK: Final = timedelta(seconds=5)
 """A send_at this close to now still counts as the future (clocks, typing)."""

@@ -20,7 +20,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .actio import DeliveryStatus
+from .actio import EVENT_STATUSES
 from .const import CURRENCY, STATE_MAX_LENGTH
 from .data import ActioConfigEntry, ActioRuntime, Change, signal_changed
 from .entity import ActioEntity
@@ -85,13 +85,7 @@ SENSORS: tuple[ActioSensorEntityDescription, ...] = (
         translation_key="last_delivery_status",
         change=Change.DELIVERY,
         device_class=SensorDeviceClass.ENUM,
-        options=[
-            DeliveryStatus.DELIVERED,
-            DeliveryStatus.FAILED,
-            DeliveryStatus.EXPIRED,
-            DeliveryStatus.BOUNCED,
-            DeliveryStatus.UNCONFIRMED,
-        ],
+        options=list(EVENT_STATUSES),
         value_fn=lambda rt: _last(rt.store, "last_delivery").get("status"),
         attributes_fn=lambda log: {
             key: _last(log, "last_delivery").get(key)

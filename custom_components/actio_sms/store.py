@@ -51,6 +51,7 @@ from homeassistant.util.json import json_loads
 
 from .actio import (
     LEGACY_STATUSES,
+    REPORT_DETAILS,
     REPORTED_STATUSES,
     DeliveryReport,
     DeliveryStatus,
@@ -193,7 +194,6 @@ class StoreWriteError(OSError):
 
 
 COUNTERS: Final = ("received", "sent", "delivered", "failed")
-REPORT_DETAILS: Final = ("reason", "operator", "segments")
 SCHEMA_VERSION: Final = 1
 PAGE_SIZE: Final = 1024
 """Small pages: a message touches about five, each written to the log once."""

@@ -2,7 +2,7 @@
 
 Both listen to the integration's bus events, which every entry fires whether
 or not it was reloaded in between, so a trigger keeps working across reloads.
-The hub fires a repeated delivery report only once, and fires the inbound
+inbox.py fires a repeated delivery report only once, and fires the inbound
 event of an SMS command (its PIN removed) with ``command`` set: these
 triggers never fire for that one.
 """
@@ -26,6 +26,7 @@ from homeassistant.helpers.trigger import (
 )
 from homeassistant.helpers.typing import ConfigType
 
+from .actio import EVENT_STATUSES
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_NUMBER,
@@ -49,8 +50,7 @@ CONF_CONTAINS: Final = "contains"
 CONF_STATUS: Final = "status"
 CONF_RECIPIENT: Final = "recipient"
 
-STATUSES: Final = ("delivered", "failed", "expired", "bounced", "unconfirmed")
-"""What a delivery report can say (the fixed vocabulary)."""
+STATUSES: Final = tuple(str(status) for status in EVENT_STATUSES)
 _STATUS_ALIASES: Final = {"error": "failed"}
 """The status the integration fired before the vocabulary grew."""
 

@@ -34,7 +34,9 @@ from .inbound import (
     shape_of,
 )
 from .models import (
+    EVENT_STATUSES,
     LEGACY_STATUSES,
+    REPORT_DETAILS,
     REPORTED_STATUSES,
     ApiMode,
     DeliveryReport,
@@ -51,9 +53,11 @@ from .models import (
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "EVENT_STATUSES",
     "LEGACY_STATUSES",
     "MAX_MULTI_RECIPIENTS",
     "REPORTED_STATUSES",
+    "REPORT_DETAILS",
     "ActioAnswerLostError",
     "ActioAuthError",
     "ActioClient",

@@ -52,6 +52,14 @@ REPORTED_STATUSES: Final[frozenset[DeliveryStatus]] = frozenset(
         DeliveryStatus.BOUNCED,
     }
 )
+EVENT_STATUSES: Final[tuple[DeliveryStatus, ...]] = (
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.EXPIRED,
+    DeliveryStatus.BOUNCED,
+    DeliveryStatus.UNCONFIRMED,
+)
+"""What a delivery event can say: every report, and an answer that was lost."""
 LEGACY_STATUSES: Final[dict[str, DeliveryStatus]] = {"error": DeliveryStatus.FAILED}
 """Statuses stored by earlier versions, read as today's."""
 
@@ -87,6 +95,9 @@ class DeliveryReport:
     recipient: str | None = None
     """The number, when the report names it (live API)."""
 
+
+REPORT_DETAILS: Final = ("reason", "operator", "segments")
+"""What a report may say beyond its status (``DeliveryReport``'s fields)."""
 
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
