@@ -137,8 +137,130 @@ _BY_REASON: dict[str, tuple[str, ...]] = {
         "store.xǁDatabaseǁquery__mutmut_25",
         "store.xǁDatabaseǁquery__mutmut_26",
     ),
-    "one result per write, always: `strict` only guards that": (
+    "one result per write and per read, always: `strict` only guards that": (
         "store.xǁMessageStoreǁ_settle__mutmut_10",
+        "store.xǁMessageStoreǁ_settle__mutmut_11",
+        "store.xǁMessageStoreǁ_settle__mutmut_32",
+        "store.xǁMessageStoreǁ_settle__mutmut_33",
+    ),
+    "an empty usage names no day or month: its parts are never read (today's and this month's read 0) and the first count resets them": (
+        "store.x__empty_usage__mutmut_3",
+        "store.x__empty_usage__mutmut_6",
+        "store.x__empty_usage__mutmut_9",
+        "store.x__empty_usage__mutmut_12",
+    ),
+    "every error SQLite raises carries `sqlite_errorcode`; a default of 1 (SQLITE_ERROR) is no damage code either": (
+        "store.x__is_corrupt__mutmut_11",
+    ),
+    "0.2/0.3's store file is only read and removed, never written: `private` and `atomic_writes` only shape writes": (
+        "store.x__legacy_store__mutmut_9",
+        "store.x__legacy_store__mutmut_10",
+        "store.x__legacy_store__mutmut_12",
+        "store.x__legacy_store__mutmut_13",
+    ),
+    "the count only sets how many warning lines are logged": (
+        "store.x__read_journal__mutmut_2",
+        "store.x__read_journal__mutmut_6",
+        "store.x__read_journal__mutmut_9",
+        "store.x__read_journal__mutmut_11",
+    ),
+    "a missing journal read as an empty one: the move has nothing to move, and a database that has moved once (`legacy` in meta) never moves again": (
+        "store.x__read_journal__mutmut_3",
+    ),
+    "the file was just listed by `glob`: it exists": (
+        "store.x__remove_files__mutmut_6",
+    ),
+    "the error's text is never shown: the record is skipped whatever it says": (
+        "store.x_row_of__mutmut_55",
+        "store.x_row_of__mutmut_56",
+        "store.x_row_of__mutmut_57",
+        "store.xǁMessageStoreǁ_replay__mutmut_56",
+        "store.xǁMessageStoreǁ_replay__mutmut_112",
+        "store.xǁMessageStoreǁ_replay__mutmut_113",
+        "store.xǁMessageStoreǁ_replay__mutmut_114",
+        "store.xǁMessageStoreǁ_async_load__mutmut_44",
+        "store.xǁMessageStoreǁ_async_load__mutmut_45",
+        "store.xǁMessageStoreǁ_async_load__mutmut_46",
+    ),
+    "an unknown journal entry is skipped either way (raising only adds a warning line)": (
+        "store.xǁMessageStoreǁ_replay__mutmut_5",
+    ),
+    "every write is inside an explicit BEGIN IMMEDIATE ... COMMIT: Python's implicit transactions never start one": (
+        "store.xǁDatabaseǁ_connect__mutmut_20",
+    ),
+    "ids start at 1: a bound of 0 or 1 both mean nothing was pruned (`id < bound` is false for every row)": (
+        "store.xǁDatabaseǁ_read__mutmut_80",
+        "store.xǁDatabaseǁ_read__mutmut_96",
+    ),
+    "a bound equal to the lowest id deletes nothing; `pruned_below` then rises only to that lowest id, below which no row is left": (
+        "store.xǁDatabaseǁ_retain__mutmut_39",
+    ),
+    "the `rows` line copied over is rewritten by `_write_rows` in the same transaction (its count is now 0), or already held that value": (
+        "store.xǁDatabaseǁ_set_aside__mutmut_42",
+        "store.xǁDatabaseǁ_set_aside__mutmut_43",
+    ),
+    "the `rows` line rewritten at every commit instead of only when it changed: the same value": (
+        "store.xǁDatabaseǁ_write_rows__mutmut_5",
+        "store.xǁDatabaseǁ_write_rows__mutmut_6",
+        "store.xǁDatabaseǁ_write_rows__mutmut_15",
+        "store.xǁDatabaseǁ_write_rows__mutmut_16",
+    ),
+    "savepoints from the first attempt: the same changes commit, only slower": (
+        "store.xǁDatabaseǁ_write__mutmut_2",
+    ),
+    "a fourth attempt is never reached: by the third the batch is isolated (no record can fail it) and damage was set aside once": (
+        "store.xǁDatabaseǁ_write__mutmut_4",
+    ),
+    "when `last_id` equals the floor its row is visible and the newest: the query finds that same row": (
+        "store.xǁDatabaseǁconversations__mutmut_81",
+    ),
+    "one row more is fetched than needed: the page and its cursor are cut from the same first rows": (
+        "store.xǁDatabaseǁmessages__mutmut_20",
+    ),
+    "the `legacy` line's presence stops a second move; its value is never read (only the move writes it)": (
+        "store.xǁMessageStoreǁ_apply__mutmut_40",
+        "store.xǁMessageStoreǁ_apply__mutmut_42",
+        "store.xǁMessageStoreǁ_apply__mutmut_43",
+        "store.xǁMessageStoreǁ_migrate__mutmut_185",
+    ),
+    "the list is filtered again where it is read (`message_id is None and status is UNCONFIRMED`)": (
+        "store.xǁMessageStoreǁ_apply__mutmut_49",
+    ),
+    "an empty patch: the row's extra becomes `{}`, read back as no extra keys": (
+        "store.xǁMessageStoreǁ_apply_delivery__mutmut_27",
+    ),
+    "an intent is written before its send: its outcomes carry no id": (
+        "store.xǁMessageStoreǁ_async_load__mutmut_32",
+    ),
+    "a no-op waits for the queue the same as a read or as a write": (
+        "store.xǁMessageStoreǁ_async_load__mutmut_68",
+        "store.xǁMessageStoreǁasync_flush__mutmut_11",
+    ),
+    "`_check` is only set together with `_retain` (at a load), which starts the job on its own": (
+        "store.xǁMessageStoreǁ_async_work__mutmut_2",
+    ),
+    "age retention at every job instead of hourly: the same rows go, only sooner": (
+        "store.xǁMessageStoreǁ_async_work__mutmut_14",
+    ),
+    "a failed job's result leaves `pruned_below` as it was (`max` with the kept value)": (
+        "store.xǁMessageStoreǁ_async_work__mutmut_61",
+    ),
+    "a second record beyond a size of 1 is hidden at once (the floor) and deleted by the load's retention": (
+        "store.xǁMessageStoreǁ_migrate__mutmut_84",
+    ),
+    "sends beyond the newest kept are trimmed right after the move (the ones a journal report names are remembered either way)": (
+        "store.xǁMessageStoreǁ_migrate__mutmut_116",
+    ),
+    "nothing in building a `_Sent` from a mapping raises TypeError (`str()` takes anything; a status is looked up by its text)": (
+        "store.xǁMessageStoreǁ_migrate__mutmut_134",
+    ),
+    "a time difference exactly equal to the TTL in `time.monotonic()` floats: the only input that tells them apart": (
+        "store.xǁMessageStoreǁ_park__mutmut_14",
+        "store.xǁMessageStoreǁ_parked_status__mutmut_5",
+    ),
+    "queued reads or writes mean the worker is scheduled (`not _idle`): the flush waits either way": (
+        "store.xǁMessageStoreǁasync_flush__mutmut_3",
+        "store.xǁMessageStoreǁasync_flush__mutmut_4",
     ),
     "the key only names the field in an error `_optional_number` swallows": (
         "actio.inbound.x__optional_number__mutmut_5",
