@@ -80,6 +80,21 @@ async def raw_server(handler: Any, *paths: str) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+@pytest.fixture(params=["v1", "live"])
+async def simulator(
+    request: pytest.FixtureRequest, socket_enabled: None
+) -> AsyncIterator[Sim]:
+    """The contract holds in both dialects: each client test runs against a
+    simulator speaking v1.0, then one speaking ACTIO's live API."""
+    async with run_simulator(make_state(dialect=request.param)) as (sim, url):
+        yield Sim(sim, url)
+
+
+def message_ids(sim: Sim) -> re.Pattern[str]:
+    """The ids the simulator's dialect gives."""
+    return {"v1": HEX16, "live": MSG_ULID}[sim.state.dialect]
+
+
 def client(
     session: ClientSession, sim: Sim, token: str = TOKEN, **kwargs
 ) -> ActioClient:
@@ -89,7 +104,7 @@ def client(
 async def test_send_sms(session: ClientSession, simulator: Sim) -> None:
     sent = await client(session, simulator).send_sms(SENDER, "48600100200", "Zażółć 🎉")
     assert sent.recipient == "48600100200"
-    assert HEX16.match(sent.message_id or "")
+    assert message_ids(simulator).match(sent.message_id or "")
     [item] = simulator.outbox
     assert (item.message_id, item.sender, item.recipient, item.body) == (
         sent.message_id,
@@ -161,7 +176,7 @@ async def test_send_multi(session: ClientSession, simulator: Sim) -> None:
     numbers = ["48600100200", "48600100201", "48732129001"]
     sent = await client(session, simulator).send_sms_multi(SENDER, numbers, "Hi")
     assert [s.recipient for s in sent] == numbers
-    assert all(HEX16.match(s.message_id or "") for s in sent)
+    assert all(message_ids(simulator).match(s.message_id or "") for s in sent)
     assert {s.recipient: s.message_id for s in sent} == {
         i.recipient: i.message_id for i in simulator.outbox
     }
@@ -236,7 +251,7 @@ async def test_send_3cx(session: ClientSession, simulator: Sim) -> None:
     sent = await client(session, simulator, TCX_TOKEN).send_3cx(
         SENDER, "48600100200", "Cześć"
     )
-    assert HEX16.match(sent.message_id or "")
+    assert message_ids(simulator).match(sent.message_id or "")
     [item] = simulator.outbox
     assert (item.endpoint, item.recipient, item.body) == ("tcx", "48600100200", "Cześć")
 
@@ -339,6 +354,41 @@ async def test_a_long_retry_after_is_not_waited_for(
     assert err.value.retry_after == 7
     assert str(err.value) == "Rate limited (retry after 7.0 s)"
     assert len(simulator.requests) == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_a_lost_answer_waits_its_retry_after(
+    session: ClientSession, socket_enabled: None, status: int
+) -> None:
+    """A 5xx that says when to come back is retried then (not on the shorter
+    backoff), with the same key; one that asks for too long is not waited for:
+    the send is unconfirmed at once."""
+    seen: list[tuple[float, str]] = []
+    retry_after = "1"
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append((time.monotonic(), (await request.json())["idempotency_key"]))
+        if len(seen) == 1:
+            return web.json_response(
+                {}, status=status, headers={"Retry-After": retry_after}
+            )
+        return web.json_response({"message_id": "msg_01JD3Q5Z8KXW2M4N6P7R9S0T1V"})
+
+    async with raw_server(handler, "/api/sms") as url:
+        actio = ActioClient(session, TOKEN, base_url=url)
+        with patch("custom_components.actio_sms.actio.client.RETRY_BUDGET", 5.0):
+            sent = await actio.send_sms(SENDER, "48600100200", "x", idempotency_key=KEY)
+        assert sent.message_id == "msg_01JD3Q5Z8KXW2M4N6P7R9S0T1V"
+        [(first, key1), (second, key2)] = seen
+        assert second - first >= 1.0
+        assert key1 == key2 == KEY
+        seen.clear()
+        retry_after = "60"
+        with pytest.raises(ActioServerError) as err:
+            await actio.send_sms(SENDER, "48600100200", "x", idempotency_key=KEY)
+        assert len(seen) == 1
+        assert (err.value.status, err.value.retry_after) == (status, 60)
+        assert err.value.idempotency_key == KEY
 
 
 async def test_every_message_request_carries_a_fresh_uuid4_key(

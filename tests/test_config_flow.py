@@ -864,3 +864,49 @@ async def test_options_offer_recipients_by_name(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_DEFAULT_RECIPIENTS] == ["48600100201", "48600100202"]
     assert entry.options[CONF_COMMAND_SENDERS] == ["48600100200"]
+
+
+@pytest.mark.parametrize("dialect", ["v1", "live"])
+async def test_a_refused_token_reads_the_same_in_both_dialects(
+    hass: HomeAssistant, simulator: Sim, dialect: str
+) -> None:
+    """v1.0's 403 and the live API's 401 are one error: the token."""
+    simulator.state.dialect = dialect
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.url, token="wrong")
+    )
+    assert simulator.requests[-1]["status"] == {"v1": 403, "live": 401}[dialect]
+    assert result["errors"] == {"base": "invalid_auth"}
+
+
+async def test_max_parts_cannot_be_set_above_10(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """ACTIO's own limit is 10 parts: the form offers no more, and refuses 11."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    form = result["data_schema"]
+    assert form is not None
+    spend = form.schema["spend_guard"].schema.schema
+    [marker] = [marker for marker in spend if marker == CONF_MAX_PARTS]
+    assert spend[marker].config["max"] == 10
+    options = {
+        CONF_CONCURRENCY: 4,
+        CONF_ENCODING: "ucs2",
+        CONF_HISTORY_SIZE: 1000,
+        CONF_HISTORY_DAYS: 30,
+        CONF_DAILY_LIMIT: 200,
+        CONF_DUPLICATE_WINDOW: 60,
+        CONF_MAX_PARTS: 11,
+    }
+    with pytest.raises(vol.Invalid):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], nest(options)
+        )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], nest(options | {CONF_MAX_PARTS: 10})
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_MAX_PARTS] == 10

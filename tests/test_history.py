@@ -76,9 +76,17 @@ async def restarted(
 
 # The first hass stops without unloading: its midnight timer is still set.
 @pytest.mark.parametrize("expected_lingering_timers", [True])
+@pytest.mark.parametrize("dialect", ["v1", "live"])
 async def test_delivery_after_restart(
-    hass: HomeAssistant, simulator: Sim, hass_storage: dict[str, Any], aiohttp_client
+    hass: HomeAssistant,
+    simulator: Sim,
+    hass_storage: dict[str, Any],
+    aiohttp_client,
+    dialect: str,
 ) -> None:
+    """v1.0's 16-hex ids and the live API's msg_ ids alike: kept, and matched
+    by the next start to the report that names them."""
+    simulator.state.dialect = dialect
     entry = MockConfigEntry(
         domain=DOMAIN, unique_id=SENDER, title=SENDER, data=entry_data(simulator.url)
     )
@@ -93,6 +101,8 @@ async def test_delivery_after_restart(
         return_response=True,
     )
     [sent] = response["messages"]
+    message_id = str(sent["message_id"])
+    assert message_id.startswith("msg_") == (dialect == "live")
     client = await aiohttp_client(hass.http.app)
     await client.post(URL, json=sms("ok", "48600100201"))
     await hass.async_block_till_done()
@@ -112,14 +122,12 @@ async def test_delivery_after_restart(
 
         events = async_capture_events(hass2, EVENT_DELIVERY_STATUS)
         client2 = await aiohttp_client(hass2.http.app)
-        resp = await client2.post(
-            URL,
-            json={
-                "type": "NOTIFICATION",
-                "message_id": sent["message_id"],
-                "status": "DELIVERED",
-            },
-        )
+        reports: dict[str, dict[str, Any]] = {
+            "v1": {"type": "NOTIFICATION", "status": "DELIVERED"},
+            "live": {"event": "sms.delivered", "to": "48600100200", "segments": 1},
+        }
+        report = reports[dialect]
+        resp = await client2.post(URL, json=report | {"message_id": message_id})
         assert resp.status == 200
         await hass2.async_block_till_done()
         [event] = events

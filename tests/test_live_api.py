@@ -12,7 +12,14 @@ import pytest
 
 from custom_components.actio_sms.actio import ActioClient, ActioConnectionError
 from custom_components.actio_sms.const import CONF_BULK, CONF_MAX_PARTS, DOMAIN
-from custom_components.actio_sms.quarantine import MAX_BYTES, MAX_POSTS, Quarantine
+from custom_components.actio_sms.quarantine import (
+    MAX_BYTES,
+    MAX_POSTS,
+    MAX_SHAPE_LINE,
+    MAX_SHAPE_LINES,
+    Quarantine,
+    bounded_shape,
+)
 from custom_components.actio_sms.store import MessageStore
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -187,6 +194,53 @@ async def test_a_flood_of_odd_posts_stays_within_the_quarantines_cap(
     data = quarantine._data_to_save()
     assert len(json.dumps(data).encode()) < MAX_BYTES * 2
     assert quarantine._store._private
+
+
+async def test_shapes_count_toward_the_cap(hass: HomeAssistant) -> None:
+    """Long keys nested deep make a shape far larger than its post (each
+    path repeats every key above it): the shape is cut and counted, so the
+    file stays under its cap whatever the posts look like."""
+
+    def crafted(i: int) -> bytes:
+        inner: dict[str, Any] = {f"k{j}": 1 for j in range(50)}
+        for level in range(7):
+            inner = {chr(65 + level) * 7000 + str(i): inner}
+        return json.dumps(inner).encode()
+
+    quarantine = Quarantine(hass, "deep")
+    for i in range(20):
+        body = crafted(i)
+        assert len(body) < 64 * 1024  # what the webhook takes
+        await quarantine.async_keep(body, json.loads(body))
+    assert quarantine.count == 20
+    for kept in quarantine.shapes():
+        assert len(kept["shape"]) <= MAX_SHAPE_LINES + 1
+        assert all(len(line) <= MAX_SHAPE_LINE for line in kept["shape"])
+        assert all(line.endswith(": int") for line in kept["shape"])
+    assert len(json.dumps(quarantine._data_to_save()).encode()) < MAX_BYTES
+    await hass.async_block_till_done()
+
+
+async def test_a_post_whose_shape_would_not_fit_is_only_counted(
+    hass: HomeAssistant,
+) -> None:
+    quarantine = Quarantine(hass, "tight")
+    wide = json.dumps({f"k{i:02}": 1 for i in range(50)}).encode()
+    # The body alone fits beside the first post; with its shape it does not.
+    with patch("custom_components.actio_sms.quarantine.MAX_BYTES", 600):
+        await quarantine.async_keep(b'{"a": 1}', {"a": 1})
+        await quarantine.async_keep(wide, json.loads(wide))
+    assert quarantine.count == 2
+    assert quarantine.dropped == 1
+    assert quarantine.shapes() == [{"shape": ["a: int"], "count": 1}]
+    await hass.async_block_till_done()
+
+
+def test_a_long_shape_says_what_was_left_out() -> None:
+    post = {f"k{i:02}": {"x": 1, "y": "s", "z": None} for i in range(50)}
+    shape = bounded_shape(post)
+    assert shape[:3] == ["k00.x: int", "k00.y: str", "k00.z: null"]
+    assert shape[MAX_SHAPE_LINES:] == [f"… {150 - MAX_SHAPE_LINES} more"]
 
 
 @pytest.mark.parametrize("bulk", [False, True], ids=["one by one", "bulk"])

@@ -197,3 +197,86 @@ async def test_lines_name_the_entry_when_there_are_several(
     assert line_of(second.entry_id)["message"] == "SMS from +48 600 100 200: hi"
     # An entry removed since: its old lines still read.
     assert line_of("gone")["name"] == "ACTIO"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                (
+                    "SMS to Dad (+48 600 100 201) not delivered (absent subscriber): Obiad!",
+                    "mdi:message-alert",
+                ),
+                (
+                    "SMS to Dad (+48 600 100 201) expired undelivered: Obiad!",
+                    "mdi:message-alert-outline",
+                ),
+                (
+                    "SMS to Dad (+48 600 100 201) refused by the network: Obiad!",
+                    "mdi:message-alert",
+                ),
+                (
+                    (
+                        "SMS to Dad (+48 600 100 201) unconfirmed (ACTIO's answer was "
+                        "lost; it may have gone out): Obiad!"
+                    ),
+                    "mdi:message-question",
+                ),
+            ],
+        ),
+        (
+            "pl",
+            [
+                (
+                    "SMS do Dad (+48 600 100 201) niedostarczony (absent subscriber): Obiad!",
+                    "mdi:message-alert",
+                ),
+                (
+                    "SMS do Dad (+48 600 100 201) wygasł niedostarczony: Obiad!",
+                    "mdi:message-alert-outline",
+                ),
+                (
+                    "SMS do Dad (+48 600 100 201) odrzucony przez sieć: Obiad!",
+                    "mdi:message-alert",
+                ),
+                (
+                    (
+                        "SMS do Dad (+48 600 100 201) niepotwierdzony (odpowiedź ACTIO "
+                        "zaginęła; mógł zostać wysłany): Obiad!"
+                    ),
+                    "mdi:message-question",
+                ),
+            ],
+        ),
+    ],
+)
+async def test_every_outcome_but_delivered_has_its_own_line(
+    hass: HomeAssistant,
+    simulator: Sim,
+    language: str,
+    expected: list[tuple[str, str]],
+) -> None:
+    """One status vocabulary, in Activity too: each outcome says what happened."""
+    entry = actio_entry(simulator.url, recipients=FAMILY)
+    entry.add_to_hass(hass)
+    hass.config.language = language
+    describe = describers(hass)[EVENT_DELIVERY_STATUS]
+    rows = [
+        describe(
+            Event(
+                EVENT_DELIVERY_STATUS,
+                {
+                    "config_entry_id": entry.entry_id,
+                    "message_id": None if status == "unconfirmed" else "m1",
+                    "status": status,
+                    "recipient": "48600100201",
+                    "body": "Obiad!",
+                    "reason": "absent subscriber" if status == "failed" else None,
+                },
+            )
+        )
+        for status in ("failed", "expired", "bounced", "unconfirmed")
+    ]
+    assert [(r["message"], r["icon"]) for r in rows] == expected

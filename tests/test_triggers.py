@@ -832,3 +832,45 @@ async def test_blueprints_forward_and_resend_at_most_once(
     await post(client, hass, report(third["message_id"]))
     await hass.async_block_till_done()
     assert len(texts_to("48600100210")) == 4
+
+
+async def test_the_not_delivered_blueprint_fires_on_every_outcome_but_delivered(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """failed, expired, bounced and unconfirmed, whichever API reported them."""
+    entry = await family_entry(
+        setup_entry, simulator, **{CONF_DEFAULT_RECIPIENTS: [FORWARD_TO]}
+    )
+    await use_blueprints(
+        hass,
+        {
+            "alias": "failed",
+            "use_blueprint": {
+                "path": "actio_sms/delivery_failed.yaml",
+                "input": {"notify_entity": DEFAULT_NOTIFY},
+            },
+        },
+    )
+    for status in (
+        "delivered",
+        "pending",
+        "failed",
+        "expired",
+        "bounced",
+        "unconfirmed",
+    ):
+        hass.bus.async_fire(
+            EVENT_DELIVERY_STATUS,
+            {
+                "config_entry_id": entry.entry_id,
+                "message_id": None if status == "unconfirmed" else f"id-{status}",
+                "status": status,
+                "recipient": "48600100210",
+                "body": f"SMS {status}",
+            },
+        )
+        await hass.async_block_till_done()
+    assert [m.body for m in simulator.outbox if m.recipient == FORWARD_TO] == [
+        f"SMS not delivered\nThe SMS to 48600100210 was not delivered: SMS {status}"
+        for status in ("failed", "expired", "bounced", "unconfirmed")
+    ]

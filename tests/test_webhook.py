@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 import json
 from typing import Any
@@ -24,6 +25,7 @@ from custom_components.actio_sms.const import (
     EVENT_MESSAGE_RECEIVED,
 )
 from custom_components.actio_sms.data import DATA_ACTIO
+from custom_components.actio_sms.quarantine import SAVE_DELAY
 from custom_components.actio_sms.webhook import (
     async_entry_webhook_url,
     async_handle_webhook,
@@ -703,7 +705,8 @@ async def test_live_status_webhooks_reach_the_bus_correlated(
     )
     [record] = history["messages"]
     assert record["status"] == expected["status"]
-    assert record.get("reason") == expected.get("reason")
+    for detail in ("reason", "operator", "segments"):
+        assert record.get(detail) == expected.get(detail)
     assert hass.states.get(LAST_STATUS).state == expected["status"]
 
 
@@ -781,3 +784,42 @@ async def test_what_is_kept_aside_is_the_posts_shape(
     assert init_integration.runtime_data.quarantine.shapes() == [
         {"shape": ["at.t: int", "event: str", "message_id: str"], "count": 1}
     ]
+
+
+async def test_kept_posts_are_read_back_and_the_repair_forgets_them(
+    hass: HomeAssistant,
+    client,
+    init_integration: MockConfigEntry,
+    hass_client,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The file outlives a restart (the issue comes back with its count);
+    submitting the repair empties it, as the README says."""
+    assert await async_setup_component(hass, "repairs", {})
+    for n in range(2):
+        assert (await client.post(URL, json={"kind": "inbound", "n": n})).status == 422
+    # The file is written a moment later (the Store's delay, in loop time).
+    await asyncio.sleep(SAVE_DELAY + 0.2)
+    await hass.async_block_till_done()
+    key = f"{DOMAIN}.{init_integration.entry_id}.quarantine"
+    assert len(hass_storage[key]["data"]["posts"]) == 2
+    issue_id = f"unrecognised_posts_{init_integration.entry_id}"
+    ir.async_get(hass).async_delete(DOMAIN, issue_id)
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders["count"] == "2"
+    http = await hass_client()
+    resp = await http.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    flow = await resp.json()
+    assert flow["step_id"] == "confirm"
+    assert flow["description_placeholders"]["count"] == "2"
+    resp = await http.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
+    assert (await resp.json())["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert init_integration.runtime_data.quarantine.count == 0
+    assert key not in hass_storage

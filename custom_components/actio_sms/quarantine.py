@@ -4,8 +4,11 @@ ACTIO's live API does not document its inbound SMS format, so an account may
 post shapes this integration has never seen. Such a post is still refused
 (4xx), but its body is kept in a small private file beside the store, so a
 person can report it and nothing is silently dropped. Bounded: identical
-posts are kept once (counted), and at most ``MAX_POSTS`` bodies of at most
-``MAX_BYTES`` in all; beyond that posts are only counted.
+posts are kept once (counted), and at most ``MAX_POSTS`` posts of at most
+``MAX_BYTES`` in all (bodies and shapes); beyond that posts are only counted.
+A shape is cut to ``MAX_SHAPE_LINES`` lines of at most ``MAX_SHAPE_LINE``
+characters: long keys nested deep would otherwise make it many times larger
+than the post.
 """
 
 from __future__ import annotations
@@ -22,7 +25,35 @@ from .const import DOMAIN
 STORAGE_VERSION: Final = 1
 MAX_POSTS: Final = 50
 MAX_BYTES: Final = 128 * 1024
+MAX_SHAPE_LINES: Final = 100
+MAX_SHAPE_LINE: Final = 200
 SAVE_DELAY: Final = 1.0
+
+
+def bounded_shape(data: Any) -> list[str]:
+    """``shape_of(data)``, cut to a size the file can hold.
+
+    At most ``MAX_SHAPE_LINES`` lines of at most ``MAX_SHAPE_LINE``
+    characters: a cut path keeps its type, and a last line says how many
+    lines were left out.
+    """
+    lines = shape_of(data)
+    kept = []
+    for line in lines[:MAX_SHAPE_LINES]:
+        if len(line) > MAX_SHAPE_LINE:
+            path, _, kind = line.rpartition(": ")
+            line = f"{path[: MAX_SHAPE_LINE - len(kind) - 3]}…: {kind}"
+        kept.append(line)
+    if len(lines) > MAX_SHAPE_LINES:
+        kept.append(f"… {len(lines) - MAX_SHAPE_LINES} more")
+    return kept
+
+
+def _size(post: KeptPost) -> int:
+    """What a kept post adds to the file, near enough (body and shape)."""
+    return len(post["body"].encode()) + sum(
+        len(line.encode()) for line in post["shape"]
+    )
 
 
 class KeptPost(TypedDict):
@@ -65,7 +96,7 @@ class Quarantine:
         if (data := await self._store.async_load()) is not None:
             for post in data.get("posts", []):
                 self._posts[post["digest"]] = post
-                self._bytes += len(post["body"].encode())
+                self._bytes += _size(post)
             self.dropped = int(data.get("dropped", 0))
 
     @property
@@ -86,20 +117,27 @@ class Quarantine:
         if (post := self._posts.get(digest)) is not None:
             post["count"] += 1
             post["last"] = now
-        elif len(self._posts) < MAX_POSTS and self._bytes + len(raw) <= MAX_BYTES:
-            body = raw.decode("utf-8", "replace")
-            self._posts[digest] = {
-                "digest": digest,
-                "body": body,
-                "shape": shape_of(data),
-                "count": 1,
-                "first": now,
-                "last": now,
-            }
-            self._bytes += len(body.encode())
-        else:
+        elif not self._keep_new(digest, raw, data, now):
             self.dropped += 1
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
+    def _keep_new(self, digest: str, raw: bytes, data: Any, now: str) -> bool:
+        """Keep a post not seen before, if the file has room for it."""
+        if len(self._posts) >= MAX_POSTS or self._bytes + len(raw) > MAX_BYTES:
+            return False  # full: no need to work out its shape
+        post: KeptPost = {
+            "digest": digest,
+            "body": raw.decode("utf-8", "replace"),
+            "shape": bounded_shape(data),
+            "count": 1,
+            "first": now,
+            "last": now,
+        }
+        if self._bytes + (size := _size(post)) > MAX_BYTES:
+            return False
+        self._posts[digest] = post
+        self._bytes += size
+        return True
 
     @callback
     def shapes(self) -> list[dict[str, Any]]:

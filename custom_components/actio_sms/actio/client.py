@@ -38,7 +38,8 @@ PATH_TCX: Final = "/api/tcx"
 PATHS_MULTI: Final = ("/api/sms-multi", "/api/sms-mult")
 
 RETRY_DELAYS: Final = (1.0, 2.0, 4.0)
-"""Seconds before each retry of a request whose answer was lost (or 429)."""
+"""Seconds before each retry of a request whose answer was lost (or 429);
+a longer ``Retry-After`` (429 or 5xx) is waited instead."""
 RETRY_BUDGET: Final = 30.0
 """No retry starts later than this many seconds after the first attempt."""
 MAX_RETRY_AFTER: Final = 20.0
@@ -352,14 +353,13 @@ class ActioClient:
             raise ActioNoFundsError("No funds left on the ACTIO account")
         if status == 422:
             raise ActioValidationError(errors)
+        retry_after = parse_retry_after(answer.headers.get("Retry-After"))
         if status == 429:
-            raise ActioRateLimitError(
-                parse_retry_after(answer.headers.get("Retry-After"))
-            )
+            raise ActioRateLimitError(retry_after)
         if status == 404:
             raise ActioNotFoundError("Endpoint not found", status)
         if status >= 500:
-            raise ActioServerError(status, key)
+            raise ActioServerError(status, key, retry_after)
         raise ActioResponseError(f"Unexpected status {status}", status)
 
 

@@ -56,11 +56,20 @@ class ActioAnswerLostError(ActioError):
 
 
 class ActioServerError(ActioAnswerLostError):
-    """ACTIO answered with a 5xx status: the request may still have gone through."""
+    """ACTIO answered with a 5xx status: the request may still have gone through.
 
-    def __init__(self, status: int, idempotency_key: str | None = None) -> None:
-        """Store the status."""
+    ``retry_after`` is its ``Retry-After`` in seconds, when it gave one.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        idempotency_key: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Store the status and the retry-after hint."""
         self.status = status
+        self.retry_after = retry_after
         super().__init__(f"ACTIO server error {status}", idempotency_key)
 
 
