@@ -96,6 +96,38 @@ async def test_enabled_by_default(
     }
 
 
+async def test_existing_entries_keep_what_their_users_chose(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """The two Last ... sensors are on for new entries only: one left off by
+    0.2's default stays off, one its user turned off stays off, one its user
+    turned on stays on."""
+    entry = actio_entry(simulator.url)
+    entry.add_to_hass(hass)
+    registry = er.async_get(hass)
+    chosen = {
+        "last_received": er.RegistryEntryDisabler.INTEGRATION,  # 0.2's default
+        "last_delivery_status": er.RegistryEntryDisabler.USER,
+        "last_sent": None,  # off by default, turned on
+    }
+    for key, disabled_by in chosen.items():
+        registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{entry.entry_id}_{key}",
+            config_entry=entry,
+            disabled_by=disabled_by,
+        )
+    await setup_entry(entry)
+    for key, disabled_by in chosen.items():
+        entity_id = registry.async_get_entity_id(
+            "sensor", DOMAIN, f"{entry.entry_id}_{key}"
+        )
+        entity = registry.async_get(entity_id) if entity_id else None
+        assert entity is not None
+        assert entity.disabled_by is disabled_by, key
+
+
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_entity_ids_keep_the_digits(
     hass: HomeAssistant, simulator: Sim, setup_entry: Setup

@@ -111,19 +111,33 @@ async def test_pin_is_taken_off_while_the_entry_is_not_loaded(
 
 
 @pytest.mark.parametrize(
-    "separator", ["\n", "\t", "\u00a0", ",", "\u3000", ", ", ":\n"], ids=repr
+    ("before", "separator"),
+    [
+        *(
+            ("", separator)
+            for separator in ["\n", "\t", "\u00a0", ",", "\u3000", ", ", ":\n"]
+        ),
+        # Invisible: a zero-width space or joiner after it, a byte order mark
+        # or a direction mark before it.
+        ("", "\u200b"),
+        ("", "\u2060 "),
+        ("\ufeff", " "),
+        (" \u200e", "\n"),
+    ],
+    ids=repr,
 )
 async def test_pin_followed_by_any_separator_is_recognised_and_never_kept(
     hass: HomeAssistant,
     simulator: Sim,
     setup_entry: Setup,
     hass_client_no_auth,
+    before: str,
     separator: str,
 ) -> None:
     entry = await setup_entry(actio_entry(simulator.url, options=OPTIONS))
     commands = async_capture_events(hass, EVENT_COMMAND)
     client = await hass_client_no_auth()
-    await post_sms(client, f"{PIN}{separator}turn on the kitchen light")
+    await post_sms(client, f"{before}{PIN}{separator}turn on the kitchen light")
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(SWITCH).state == "on"
     assert [e.data["command"] for e in commands] == ["turn on the kitchen light"]

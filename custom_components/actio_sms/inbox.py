@@ -202,9 +202,14 @@ def async_delivery(
     runtime.async_changed(Change.DELIVERY)
 
 
+def _is_invisible(char: str) -> bool:
+    """Whitespace, or a character that shows as nothing (zero-width, BOM, control)."""
+    return char.isspace() or unicodedata.category(char) in ("Cf", "Cc")
+
+
 def _is_separator(char: str) -> bool:
-    """Whitespace of any kind (newline, tab, NBSP, ideographic) or punctuation."""
-    return char.isspace() or unicodedata.category(char)[0] in "PZ"
+    """Whitespace of any kind, punctuation, or an invisible character."""
+    return _is_invisible(char) or unicodedata.category(char)[0] in "PZ"
 
 
 def split_pin(text: str, pin: str) -> tuple[bool | None, str]:
@@ -212,16 +217,21 @@ def split_pin(text: str, pin: str) -> tuple[bool | None, str]:
 
     The PIN counts only as a whole first token: followed by the end or by
     any whitespace or punctuation (a newline, a tab, a no-break or an
-    ideographic space, a comma), never as the start of a longer word, and a
-    prefix of it is no PIN.
+    ideographic space, a comma) or an invisible character (a zero-width
+    space), never as the start of a longer word, and a prefix of it is no
+    PIN. Invisible characters before it (a byte order mark) are skipped.
     Compared in constant time. Returns (True, the rest) for the PIN, (False,
     text) for a wrong guess shaped like it (as long, digits where it has
     digits), and (None, text) for an ordinary message.
     """
-    head, follows = text[: len(pin)], text[len(pin) : len(pin) + 1]
+    start = 0
+    while start < len(text) and _is_invisible(text[start]):
+        start += 1
+    end = start + len(pin)
+    head, follows = text[start:end], text[end : end + 1]
     whole = not follows or _is_separator(follows)
     if hmac.compare_digest(head.encode(), pin.encode()) and whole:
-        rest = text[len(pin) :]
+        rest = text[end:]
         while rest and _is_separator(rest[0]):
             rest = rest[1:]
         return True, rest.strip()
