@@ -81,6 +81,31 @@ def test_services_yaml_fields_translated() -> None:
         assert set(spec["fields"]) == set(STRINGS["services"][service]["fields"])
 
 
+ICONS = json.loads((COMPONENT / "icons.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "icon"), [("triggers", "trigger"), ("conditions", "condition")]
+)
+def test_triggers_and_conditions_yaml_translated(kind: str, icon: str) -> None:
+    """Each trigger/condition and field has a name and description, and an icon."""
+    described = yaml.safe_load((COMPONENT / f"{kind}.yaml").read_text(encoding="utf-8"))
+    assert set(described) == set(STRINGS[kind]) == set(ICONS[kind])
+    for name, spec in described.items():
+        strings = STRINGS[kind][name]
+        assert strings["name"]
+        assert strings["description"]
+        assert set(spec["fields"]) == set(strings["fields"])
+        assert all(f["name"] and f["description"] for f in strings["fields"].values())
+        assert ICONS[kind][name][icon].startswith("mdi:")
+        for field in spec["fields"].values():
+            select = field["selector"].get("select") or {}
+            if key := select.get("translation_key"):
+                assert set(select["options"]) == set(
+                    STRINGS["selector"][key]["options"]
+                )
+
+
 # hassfest's own rules for translation values (script/hassfest/translations.py
 # in home-assistant/core); it also runs for HACS's default-list submissions.
 HASSFEST_RE_URL = re.compile(

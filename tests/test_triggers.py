@@ -23,6 +23,7 @@ from custom_components.actio_sms.const import (
     CONF_COMMAND_SENDERS,
     CONF_DAILY_LIMIT,
     CONF_DEFAULT_RECIPIENTS,
+    CONF_MAX_PARTS,
     DOMAIN,
     EVENT_DELIVERY_STATUS,
 )
@@ -149,6 +150,12 @@ async def test_received_variables_v1_and_envelope(
 
     await post(client, hass, sms("Zażółć gęślą jaźń 🎉", MOM))
     await post(client, hass, telnyx_sms("Hello", STRANGER))
+    # The live API's inbound SMS (its format as the integration reads it).
+    await post(
+        client,
+        hass,
+        {"event": "sms.received", "from": f"+{DAD}", "to": SENDER, "text": "Hej"},
+    )
 
     assert fired(calls, "any") == [
         {
@@ -179,6 +186,20 @@ async def test_received_variables_v1_and_envelope(
             "config_entry_id": entry.entry_id,
             "name": None,
             "from_label": "+48 600 100 299",
+        },
+        {
+            "id": "0",
+            "idx": "0",
+            "alias": None,
+            "platform": RECEIVED,
+            "description": "SMS from Dad",
+            "from": DAD,
+            "to": SENDER,
+            "body": "Hej",
+            "received_at": "2026-11-27T10:15:00.000+00:00",
+            "config_entry_id": entry.entry_id,
+            "name": "Dad",
+            "from_label": "Dad",
         },
     ]
 
@@ -666,6 +687,38 @@ async def test_llm_send_respects_the_daily_limit(
     )
     assert "today's count is 2" in answer["error"]
     assert len(simulator.outbox) == 2
+
+
+async def test_llm_send_respects_max_parts(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    await family_entry(setup_entry, simulator, llm_tools=True, **{CONF_MAX_PARTS: 1})
+    api = await assist(hass)
+    answer, error = await call(
+        api, "actio_sms__send_sms", recipient="Mom", message="x" * 61
+    )
+    assert error
+    assert answer["error"].startswith(
+        "The SMS to Mom was not sent: the message is 2 SMS parts long "
+        "and the limit is 1."
+    )
+    assert simulator.outbox == []
+
+
+async def test_llm_read_is_bounded(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup, client: Any
+) -> None:
+    await family_entry(setup_entry, simulator, llm_tools=True)
+    for n in range(12):
+        await post(client, hass, sms(f"SMS {n}", MOM))
+    api = await assist(hass)
+
+    answer, _ = await call(api, "actio_sms__read_messages")
+    assert len(answer["messages"]) == 5  # the default
+    for args in ({"limit": 50}, {"limit": 50, "recipient": "Mom"}):
+        answer, error = await call(api, "actio_sms__read_messages", **args)
+        assert not error
+        assert len(answer["messages"]) == 10  # never more, whatever was asked
 
 
 async def test_llm_read_masks_unknown_numbers(
