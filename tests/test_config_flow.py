@@ -491,6 +491,16 @@ async def test_reconfigure(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+    # The webhook URL is shown again (issue 27: 5), the same as before.
+    webhook_id = mock_config_entry.data[CONF_WEBHOOK_ID]
+    shown = result.get("description_placeholders") or {}
+    assert list(shown) == ["webhook_url"]
+    assert shown["webhook_url"].endswith(f"/api/webhook/{webhook_id}")
+    texts = await async_get_translations(hass, "en", "config", [DOMAIN])
+    assert (
+        "{webhook_url}"
+        in texts[f"component.{DOMAIN}.config.abort.reconfigure_successful"]
+    )
     await hass.async_block_till_done()
     assert mock_config_entry.unique_id == "48732129005"
     assert mock_config_entry.title == "+48 732 129 005"
@@ -559,6 +569,15 @@ def suggested(schema: Any, key: str, section_name: str | None = None) -> Any:
 async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
+    # The webhook URL, for the admin to check in ACTIO's panel (issue 27: 5).
+    webhook_id = init_integration.data[CONF_WEBHOOK_ID]
+    shown = result.get("description_placeholders") or {}
+    assert shown["webhook_url"].endswith(f"/api/webhook/{webhook_id}")
+    options_texts = await async_get_translations(hass, "en", "options", [DOMAIN])
+    assert (
+        "{webhook_url}"
+        in options_texts[f"component.{DOMAIN}.options.step.init.description"]
+    )
     schema = result["data_schema"].schema
     # Sections, closed, as the setup form's Advanced.
     assert list(schema) == list(SECTIONS)

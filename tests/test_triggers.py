@@ -370,6 +370,7 @@ async def test_delivery_status_variables_once_per_report_and_after_reload(
         "message_id": message_id,
         "status": "failed",  # v1.0 says ERROR; the trigger speaks the new words
         "recipient": MOM,
+        "recipient_label": "Mom",
         "body": "Paczka czeka",
         "reason": None,
         "sent_at": failure["sent_at"],
@@ -864,7 +865,7 @@ async def test_blueprints_forward_and_resend_at_most_once(
     await post(client, hass, report(first["message_id"]))
     await hass.async_block_till_done()
     assert texts_to(FORWARD_TO)[1:] == [
-        "SMS not delivered\nThe SMS to 48600100210 was not delivered: Paczka czeka"
+        "SMS not delivered\nThe SMS to +48 600 100 210 was not delivered: Paczka czeka"
     ]
     assert texts_to("48600100210") == ["Paczka czeka", "Paczka czeka"]
 

@@ -106,7 +106,7 @@ from .settings import (
     recipient_labels,
     recipient_object_id,
 )
-from .webhook import local_webhook_url
+from .webhook import async_entry_webhook_url, local_webhook_url
 
 SECTION_ADVANCED = "advanced"
 # The options form's sections; the options are stored flat, as before.
@@ -410,12 +410,18 @@ class ActioConfigFlow(ConfigFlow, domain=DOMAIN):
                     await self.async_set_unique_id(sender)
                     self._abort_if_unique_id_configured()
                 updates = sender_updates(entry, sender)
-                return self.async_update_reload_and_abort(
+                result = self.async_update_reload_and_abort(
                     entry,
                     unique_id=updates["unique_id"],
                     title=updates["title"],
                     data=updates["data"] | {CONF_TOKEN: token, CONF_API_URL: api_url},
                 )
+                # The webhook is unchanged: shown again for the admin who needs
+                # to check it in ACTIO's panel (never an entity state).
+                result["description_placeholders"] = {
+                    "webhook_url": await async_entry_webhook_url(self.hass, entry)
+                }
+                return result
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
@@ -614,6 +620,10 @@ class ActioOptionsFlow(OptionsFlow):
                 **placeholders,
                 "actio_host": ACTIO_HOST,
                 "bulk_note": "3cx" if tcx else "sms",
+                # Options are for admins: the URL to paste into ACTIO's panel.
+                "webhook_url": await async_entry_webhook_url(
+                    self.hass, self.config_entry
+                ),
             },
             errors=errors,
         )

@@ -289,15 +289,23 @@ class DeliveryStatusTrigger(_BusTrigger):
         recipient = data.get("recipient")
         if self._recipient is not None and recipient != self._recipient:
             return None
+        entry_id = data.get(ATTR_CONFIG_ENTRY_ID)
+        # To whom, as a person reads it: "Mom", or "+48 600 100 299".
+        recipient_label = (
+            recipient_name(self._hass, entry_id, recipient) or format_number(recipient)
+            if isinstance(recipient, str)
+            else None
+        )
         return (
             {
                 "message_id": data.get("message_id"),
                 "status": status,
                 "recipient": recipient,
+                "recipient_label": recipient_label,
                 "body": data.get("body"),
                 "reason": data.get("reason"),
                 "sent_at": data.get("sent_at"),
-                "config_entry_id": data.get(ATTR_CONFIG_ENTRY_ID),
+                "config_entry_id": entry_id,
             },
             f"SMS {data.get('message_id')} {status}",
         )

@@ -801,7 +801,8 @@ async def test_blueprints(stack: Stack, socket_enabled: None) -> None:
         )
         told = await outbox_to(session, stack, FORWARD_TO, 2)
         assert told[1] == (
-            "SMS not delivered\nThe SMS to 48600100210 was not delivered: Paczka czeka"
+            "SMS not delivered\n"
+            "The SMS to +48 600 100 210 was not delivered: Paczka czeka"
         )
         assert await outbox_to(session, stack, "48600100210", 2) == [
             "Paczka czeka",
