@@ -925,6 +925,6 @@ async def test_the_not_delivered_blueprint_fires_on_every_outcome_but_delivered(
         )
         await hass.async_block_till_done()
     assert [m.body for m in simulator.outbox if m.recipient == FORWARD_TO] == [
-        f"SMS not delivered\nThe SMS to 48600100210 was not delivered: SMS {status}"
+        f"SMS not delivered\nThe SMS to +48 600 100 210 was not delivered: SMS {status}"
         for status in ("failed", "expired", "bounced", "unconfirmed")
     ]
