@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.actio_sms.const import CONF_PANEL_EVERYONE
+from custom_components.actio_sms.const import (
+    CONF_PANEL_EVERYONE,
+    EVENT_DELIVERY_STATUS,
+    EVENT_MESSAGE_SENT,
+)
 from homeassistant.components.frontend import DATA_PANELS
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_COMPONENT_LOADED, EVENT_PANELS_UPDATED
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 
-from .conftest import FAMILY, WEBHOOK_ID, Setup, Sim, actio_entry, send, sms
+from .conftest import (
+    FAMILY,
+    SECOND_SENDER,
+    TOKEN,
+    WEBHOOK_ID,
+    Setup,
+    Sim,
+    actio_entry,
+    second_entry,
+    send,
+    sms,
+)
 
 URL = f"/api/webhook/{WEBHOOK_ID}"
 MOM, DAD = FAMILY["Mom"], FAMILY["Dad"]
@@ -32,9 +54,14 @@ async def entry(
     return await setup_entry(actio_entry(simulator.url, recipients=FAMILY))
 
 
+async def receive(ws: Any) -> Any:
+    """The next message; a missing one fails the test instead of hanging it."""
+    return await ws.receive_json(timeout=5)
+
+
 async def call(ws: Any, **msg: Any) -> Any:
     await ws.send_json_auto_id(msg)
-    response = await ws.receive_json()
+    response = await receive(ws)
     assert response["success"], response
     return response["result"]
 
@@ -52,12 +79,36 @@ async def test_the_panel_is_registered_once_and_goes_with_the_last_entry(
     assert panel.sidebar_title == "SMS"
     assert panel.require_admin is True
     assert panel.config["_panel_custom"]["name"] == "actio-sms-panel"
+    updates = async_capture_events(hass, EVENT_PANELS_UPDATED)
     await hass.config_entries.async_reload(entry.entry_id)
-    assert "actio-sms" in hass.data[DATA_PANELS]
+    assert hass.data[DATA_PANELS]["actio-sms"] is panel
+    assert updates == []  # a reload registers nothing again
     hass.config_entries.async_update_entry(entry, options={CONF_PANEL_EVERYONE: True})
     await hass.async_block_till_done()
     assert hass.data[DATA_PANELS]["actio-sms"].require_admin is False
     await hass.config_entries.async_remove(entry.entry_id)
+    assert "actio-sms" not in hass.data[DATA_PANELS]
+
+
+async def test_one_panel_for_every_entry_until_the_last_goes(
+    hass: HomeAssistant, simulator: Sim, setup_entry: Setup
+) -> None:
+    """Entries set up before the frontend (as at startup): one panel when it comes."""
+    assert await async_setup_component(hass, "websocket_api", {})
+    simulator.state.tokens[TOKEN].senders.append(SECOND_SENDER)
+    first = await setup_entry(actio_entry(simulator.url, recipients=FAMILY))
+    second = await setup_entry(second_entry(simulator.url))
+    assert first.state is second.state is ConfigEntryState.LOADED
+    assert "actio-sms" not in hass.data.get(DATA_PANELS, {})
+    updates = async_capture_events(hass, EVENT_PANELS_UPDATED)
+    hass.config.components.add("frontend")
+    hass.bus.async_fire(EVENT_COMPONENT_LOADED, {"component": "frontend"})
+    await hass.async_block_till_done()
+    assert "actio-sms" in hass.data[DATA_PANELS]
+    assert len(updates) == 1  # once, not once per entry
+    await hass.config_entries.async_remove(first.entry_id)
+    assert "actio-sms" in hass.data[DATA_PANELS]
+    await hass.config_entries.async_remove(second.entry_id)
     assert "actio-sms" not in hass.data[DATA_PANELS]
 
 
@@ -112,6 +163,11 @@ async def test_conversations_messages_and_paging(
         search="600 100 201",
     )
     assert [c["name"] for c in found["conversations"]] == ["Dad"]
+    # A recipient's name: no message or number holds it.
+    found = await call(
+        ws, type="actio_sms/conversations", config_entry_id=entry.entry_id, search="mo"
+    )
+    assert [c["name"] for c in found["conversations"]] == ["Mom"]
 
     page = await call(
         ws,
@@ -149,6 +205,22 @@ async def test_conversations_messages_and_paging(
     assert [c["unread"] for c in result["conversations"]] == [1, 0]
 
 
+async def test_a_scheduled_sms_is_pending_with_its_time(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """What the panel reads to show "Scheduled for …" (there is no such status)."""
+    later = (dt_util.now() + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    await send(hass, MOM, "Jutro", send_at=later)
+    ws = await hass_ws_client(hass)
+    [message] = (
+        await call(
+            ws, type="actio_sms/messages", config_entry_id=entry.entry_id, number=MOM
+        )
+    )["messages"]
+    assert message["status"] == "pending"
+    assert message["scheduled_at"]
+
+
 async def test_live_updates_and_unsubscribe(
     hass: HomeAssistant,
     entry: MockConfigEntry,
@@ -160,10 +232,10 @@ async def test_live_updates_and_unsubscribe(
     await ws.send_json_auto_id(
         {"type": "actio_sms/subscribe", "config_entry_id": entry.entry_id}
     )
-    subscribed = await ws.receive_json()
+    subscribed = await receive(ws)
     assert subscribed["success"]
     await post(hass, hass_client_no_auth, sms("Hej", MOM))
-    event = (await ws.receive_json())["event"]
+    event = (await receive(ws))["event"]
     assert event["kind"] == "message"
     assert (
         event["message"]["direction"],
@@ -175,7 +247,7 @@ async def test_live_updates_and_unsubscribe(
         "Hej",
     )
     response = await send(hass, MOM, "Odp")
-    event = (await ws.receive_json())["event"]
+    event = (await receive(ws))["event"]
     assert (event["message"]["direction"], event["message"]["status"]) == (
         "sent",
         "pending",
@@ -186,7 +258,7 @@ async def test_live_updates_and_unsubscribe(
         hass_client_no_auth,
         {"type": "NOTIFICATION", "message_id": message_id, "status": "DELIVERED"},
     )
-    event = (await ws.receive_json())["event"]
+    event = (await receive(ws))["event"]
     assert event == {
         "kind": "status",
         "id": message_id,
@@ -201,12 +273,28 @@ async def test_live_updates_and_unsubscribe(
         config_entry_id=entry.entry_id,
         number=MOM,
     )
-    event = (await ws.receive_json())["event"]
+    event = (await receive(ws))["event"]
     assert event == {"kind": "deleted", "number": MOM}
     # Unsubscribed: the listeners go.
     listeners = hass.bus.async_listeners().get("actio_sms_message_sent", 0)
     await call(ws, type="unsubscribe_events", subscription=subscribed["id"])
     assert hass.bus.async_listeners().get("actio_sms_message_sent", 0) == listeners - 1
+
+
+async def test_a_closed_connection_unsubscribes(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    def listening() -> list[int]:
+        counts = hass.bus.async_listeners()
+        return [counts.get(EVENT_MESSAGE_SENT, 0), counts.get(EVENT_DELIVERY_STATUS, 0)]
+
+    before = listening()
+    ws = await hass_ws_client(hass)
+    await call(ws, type="actio_sms/subscribe", config_entry_id=entry.entry_id)
+    assert listening() == [n + 1 for n in before]
+    await ws.close()
+    await hass.async_block_till_done()
+    assert listening() == before
 
 
 async def test_live_messages_carry_the_ids_pages_do(
@@ -225,7 +313,7 @@ async def test_live_messages_carry_the_ids_pages_do(
         for body in ("Jestem", "Jestem"):
             await post(hass, hass_client_no_auth, sms(body, MOM))
     response = await send(hass, MOM, "Odp")
-    live = [(await ws.receive_json())["event"]["message"]["id"] for _ in range(3)]
+    live = [(await receive(ws))["event"]["message"]["id"] for _ in range(3)]
     assert len(set(live)) == 3
     assert live[2] == response["messages"][0]["message_id"]
     page = await call(
@@ -249,7 +337,7 @@ async def test_non_admins_need_the_option(
     await ws.send_json_auto_id(
         {"type": "actio_sms/conversations", "config_entry_id": entry.entry_id}
     )
-    response = await ws.receive_json()
+    response = await receive(ws)
     assert response["error"]["code"] == "unauthorized"
     hass.config_entries.async_update_entry(entry, options={CONF_PANEL_EVERYONE: True})
     await hass.async_block_till_done()
@@ -264,7 +352,7 @@ async def test_non_admins_need_the_option(
             if "delete" in command
             else {"type": command, "config_entry_id": entry.entry_id}
         )
-        response = await ws.receive_json()
+        response = await receive(ws)
         assert response["error"]["code"] == "unauthorized", command
 
 
@@ -290,8 +378,8 @@ async def test_bounded_pages_and_unknown_entries(
             "limit": 10_000,
         }
     )
-    assert (await ws.receive_json())["error"]["code"] == "invalid_format"
+    assert (await receive(ws))["error"]["code"] == "invalid_format"
     await ws.send_json_auto_id(
         {"type": "actio_sms/conversations", "config_entry_id": "nope"}
     )
-    assert (await ws.receive_json())["error"]["code"] == "not_found"
+    assert (await receive(ws))["error"]["code"] == "not_found"

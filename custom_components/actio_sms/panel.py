@@ -62,6 +62,10 @@ def _async_register_now(hass: HomeAssistant) -> None:
 
     if not hass.config_entries.async_entries(DOMAIN):
         return
+    require_admin = not panel_for_everyone(hass)
+    existing = hass.data.get(frontend.DATA_PANELS, {}).get(PANEL_URL)
+    if existing is not None and existing.require_admin == require_admin:
+        return  # once per start: another entry or a reload changes nothing
     frontend.async_register_built_in_panel(
         hass,
         component_name="custom",
@@ -77,8 +81,8 @@ def _async_register_now(hass: HomeAssistant) -> None:
                 "module_url": f"{STATIC_URL}/actio-sms-panel.js?v={VERSION}",
             }
         },
-        require_admin=not panel_for_everyone(hass),
-        update=frontend.async_panel_exists(hass, PANEL_URL),
+        require_admin=require_admin,
+        update=existing is not None,
     )
     LOGGER.debug("SMS panel registered")
 

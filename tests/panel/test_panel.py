@@ -129,7 +129,7 @@ def mom_messages() -> list[dict[str, Any]]:
             MOM,
             "Dentist tomorrow",
             ago(hours=3),
-            "scheduled",
+            "pending",  # as the integration stores a scheduled SMS
             scheduled_at=iso(datetime(2027, 3, 1, 8, 30, tzinfo=UTC)),
         ),
         msg("m2", "sent", MOM, "Odd one", ago(hours=4), "queued_at_operator"),
@@ -522,6 +522,28 @@ async def test_live_messages_statuses_and_deletes_without_reload(
         )
         failed = {b["id"]: b for b in await panel.bubbles()}["m6"]
         assert failed["statusText"] == "Not delivered: Operator rejected"
+        # The integration's other final states, in words.
+        for id_, status, text in (
+            ("m5", "expired", "Expired"),
+            ("m4", "bounced", "Rejected"),
+        ):
+            await panel.push(
+                {
+                    "kind": "status",
+                    "id": id_,
+                    "number": MOM,
+                    "message_id": f"mid-{id_}",
+                    "status": status,
+                    "reason": None,
+                }
+            )
+            await wait_js(
+                panel,
+                "root.querySelector(`.msg[data-id='${arg[0]}']`).dataset.status === arg[1]",
+                [id_, status],
+            )
+            changed = {b["id"]: b for b in await panel.bubbles()}[id_]
+            assert changed["statusText"] == text
         # Nothing was fetched for any of it.
         assert len(await panel.calls("actio_sms/messages")) == loads
 

@@ -1903,7 +1903,9 @@ class ActioSmsPanel extends HTMLElement {
     let iconName = "check";
     let text;
     let long = null;
-    switch (status) {
+    // The integration stores a scheduled SMS as pending with its scheduled_at.
+    const scheduled = status === "scheduled" || (status === "pending" && parseDate(msg.scheduled_at));
+    switch (scheduled ? "scheduled" : status) {
       case "pending":
         text = this._t("status_pending");
         long = this._t("status_pending_long");
