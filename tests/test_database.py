@@ -406,3 +406,21 @@ def test_a_conversation_entirely_hidden_is_left_out(path: Path) -> None:
     db = filled(path, rows)
     db.floor = 2
     assert [c["number"] for c in db.conversations(None, 10)] == [B, C]
+
+
+def test_a_check_that_reads_no_database_says_what(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = filled(path, [received(1, A)])
+    with caplog.at_level(logging.ERROR):
+        result = checked(db, sqlite3.DatabaseError("file is not a database"))
+    assert result.corrupt is not None
+    assert "is damaged (file is not a database)" in caplog.text
+
+
+def test_a_search_of_neither_digits_nor_letters_is_text(path: Path) -> None:
+    db = filled(path, [received(1, A), received(2, B)])
+    db.run(batch(insert(received(3, C)), next_id=4))
+    db.conn.execute("UPDATE messages SET body = 'ok?' WHERE id = 3")
+    assert [c["number"] for c in db.conversations("?", 10)] == [C]
+    assert db.conversations("!!", 10) == []
