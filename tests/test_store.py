@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import closing
 from datetime import timedelta
 import json
@@ -421,7 +422,7 @@ async def test_old_files_stay_until_the_database_committed(
     store = MessageStore(hass, ENTRY, 1000, 30)
     with (
         patch.object(Database, "_transaction", side_effect=full),
-        pytest.raises(StoreWriteError, match=r"Could not move the 0\.3 message log"),
+        pytest.raises(StoreWriteError, match=r"^Could not move the 0\.3 message log$"),
     ):
         await store.async_load()
     assert not store.loaded
@@ -1076,18 +1077,52 @@ async def test_what_a_start_does_with_a_store_left_as_is(hass: HomeAssistant) ->
     await store.written
     await store._async_close()
 
+    path = db_path(hass, ENTRY)
+    store = await opened(hass, size=2)
+    await store.async_flush()
+    assert read_db(path, "SELECT body FROM messages") == [("n3",), ("n4",)]
+    await store._async_close()
+
     def spoil() -> None:
-        intent = {"batch": "y", "outcomes": [{"recipient": MOM}], "body": "b"}
-        with closing(sqlite3.connect(db_path(hass, ENTRY))) as conn, conn:
+        outcomes = [{"recipient": MOM, "message_id": None, "parts": 1}]
+        intent = {"batch": "y", "outcomes": outcomes, "body": "b"}
+        with closing(sqlite3.connect(path)) as conn, conn:
             conn.execute("INSERT INTO intents VALUES ('y', ?)", (json.dumps(intent),))
 
     await hass.async_add_executor_job(spoil)
     store = await opened(hass, size=2)
     await store.async_flush()
-    await store._async_close()
-    path = db_path(hass, ENTRY)
-    assert read_db(path, "SELECT body FROM messages") == [("n3",), ("n4",)]
     assert read_db(path, "SELECT * FROM intents") == []
+    assert len(await store.query("sent", None, 10)) == 0
+
+
+async def test_a_write_while_closed_waits_for_the_next_open(
+    hass: HomeAssistant,
+) -> None:
+    """A reload closes the store: what comes meanwhile is kept at reopening."""
+    store = await opened(hass)
+    await store._async_close()
+    store.add_received(inbound("while closed"))
+    written = store.written
+    async with asyncio.timeout(5):
+        await store.async_flush()  # while closed: nothing to wait for
+    await store.async_load()
+    await written
+    assert await bodies(store) == ["while closed"]
+
+
+async def test_a_close_waits_for_the_job_under_way(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await opened(hass, size=100)
+    for n in range(60):
+        store.add_received(inbound(f"m{n}"))
+    await store.written
+    with patch("custom_components.actio_sms.store.PRUNE_CHUNK", 7):
+        store.set_bounds(10, 30)
+        await store.async_flush()
+        await store._async_close()
+    assert "Could not write the message store" not in caplog.text
 
 
 async def test_an_old_store_file_that_is_no_mapping_leaves_the_journal(
@@ -1323,10 +1358,12 @@ async def test_size_retention_deletes_in_chunks(hass: HomeAssistant) -> None:
     await store.written
     with patch("custom_components.actio_sms.store.PRUNE_CHUNK", 7):
         store.set_bounds(10, 30)
-        await store.async_flush()
-        # One job goes on chunk by chunk until nothing more is beyond the size.
+        # One job goes on chunk by chunk until nothing more is beyond the size
+        # (deleted, not only hidden).
         assert store._worker is not None
         await store._worker
+    count = "SELECT count(*) FROM messages"
+    assert await hass.async_add_executor_job(read_db, store.path, count) == [(10,)]
     assert len(store) == 10
     assert await bodies(store) == [f"m{n}" for n in range(50, 60)]
     conversations = await store.conversations(None, 10)
