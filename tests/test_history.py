@@ -11,6 +11,7 @@ from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    MockUser,
     async_capture_events,
     async_test_home_assistant,
 )
@@ -19,13 +20,15 @@ from custom_components.actio_sms.actio import InboundMessage, utc_now_iso as now
 from custom_components.actio_sms.const import (
     CONF_HISTORY_DAYS,
     CONF_HISTORY_SIZE,
+    CONF_PANEL_EVERYONE,
     DOMAIN,
     EVENT_DELIVERY_STATUS,
 )
 from custom_components.actio_sms.inbox import async_received
 from custom_components.actio_sms.store import Database, MessageStore
 from homeassistant import loader
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import Unauthorized
 from homeassistant.setup import async_setup_component
 
 from .conftest import (
@@ -399,3 +402,33 @@ def test_now_iso_is_utc_milliseconds(freezer: FrozenDateTimeFactory) -> None:
     assert now_iso() == "2026-11-28T10:00:00.999+00:00"
     freezer.move_to("2026-11-28 10:00:01.000500+00:00")
     assert now_iso() == "2026-11-28T10:00:01.000+00:00"
+
+
+async def test_the_history_is_for_admins_unless_the_inbox_is_for_everyone(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_admin_user: MockUser,
+    hass_read_only_user: MockUser,
+) -> None:
+    """As the inbox: the panel's option opens it; automations (no user) always."""
+
+    async def read(user: MockUser | None) -> Any:
+        return await hass.services.async_call(
+            DOMAIN,
+            "get_messages",
+            {},
+            blocking=True,
+            return_response=True,
+            context=Context(user_id=user.id if user else None),
+        )
+
+    assert await read(None) == {"messages": []}
+    assert await read(hass_admin_user) == {"messages": []}
+    with pytest.raises(Unauthorized):
+        await read(hass_read_only_user)
+    hass.config_entries.async_update_entry(
+        init_integration,
+        options={**init_integration.options, CONF_PANEL_EVERYONE: True},
+    )
+    await hass.async_block_till_done()
+    assert await read(hass_read_only_user) == {"messages": []}

@@ -13,7 +13,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.util.json import JsonValueType
 
@@ -119,6 +119,14 @@ async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
     runtime = async_runtime_for_action(
         call.hass, entry_id=call.data.get(ATTR_CONFIG_ENTRY_ID)
     )
+    # The history is the inbox's: admins only, unless the entry opens the
+    # inbox to everyone (automations and scripts run with no user).
+    if (user_id := call.context.user_id) is not None and not runtime.entry.options.get(
+        CONF_PANEL_EVERYONE
+    ):
+        user = await call.hass.auth.async_get_user(user_id)
+        if user is None or not user.is_admin:
+            raise Unauthorized(context=call.context)
     number = call.data.get(ATTR_NUMBER)
     if number:
         try:
