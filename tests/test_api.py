@@ -964,6 +964,10 @@ def test_3cx_time_in_utc_whatever_the_machine_zone(received_at: Any, kept: str) 
             "expected a string for body",
         ),
         (
+            {"type": "MESSAGE", "from": "x", "to": "4873", "body": "b"},
+            "expected a phone number for to",
+        ),
+        (
             {"type": "NOTIFICATION", "message_id": "a1", "status": "LOST"},
             "expected DELIVERED or ERROR",
         ),
@@ -1022,6 +1026,11 @@ def test_3cx_time_in_utc_whatever_the_machine_zone(received_at: Any, kept: str) 
         ({"hello": 1}, "unknown format"),
     ],
 )
+def test_absurd_nesting_is_refused_in_words() -> None:
+    with pytest.raises(InvalidPayloadError, match=r"^too deeply nested$"):
+        parse_inbound(b"[" * 100_000 + b"]" * 100_000)
+
+
 def test_refusals_name_what_is_wrong(payload: Any, error: str) -> None:
     with pytest.raises(InvalidPayloadError) as err:
         parsed(payload)
