@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+import re
 from typing import Any
 
 import aiohttp
@@ -157,40 +158,32 @@ async def test_sms_received_trigger_in_the_automation_editor(
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
             await log_in(page, f"{stack.base}/config/automation/edit/new")
-            await page.get_by_text("Add trigger").first.click(timeout=30000)
-            search = page.get_by_placeholder("Search").last
-            await search.fill("SMS")
-            offered = page.get_by_text("SMS received", exact=True).first
-            await offered.wait_for(timeout=15000)
-            await page.screenshot(path=str(ARTIFACTS / "trigger_picker.png"))
-            await offered.click()
-            await page.get_by_text("From numbers").first.wait_for(timeout=10000)
-            await page.get_by_text("Containing").first.wait_for(timeout=5000)
-            await page.wait_for_timeout(500)
-            await page.screenshot(path=str(ARTIFACTS / "trigger_form.png"))
+            await pick_sms_received(page)
+            await fill_sms_received(page)
+            await show_sms_actions(page)
+            await add_counter_increment(page)
+            await save_as(page, "When a friend asks")
         finally:
             await browser.close()
 
-        # What the editor saves: the same config through the same API.
-        await api.post(
-            "/api/config/automation/config/sms_trigger",
-            {
-                "alias": "When a friend asks",
-                "triggers": [
-                    {
-                        "trigger": "actio_sms.message_received",
-                        "options": {"from": ["+48 600 100 207"], "contains": "domu"},
-                    }
-                ],
-                "actions": [
-                    {
-                        "action": "counter.increment",
-                        "target": {"entity_id": "counter.guarded_runs"},
-                    }
-                ],
-            },
-        )
-        await asyncio.sleep(1)
+        # What the editor saved, and that it runs.
+        entity_id = "automation.when_a_friend_asks"
+        for _ in range(100):
+            if (automation := await api.state(entity_id)) is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert automation is not None, "the editor did not save the automation"
+        automation_id = automation["attributes"]["id"]
+        path = f"/api/config/automation/config/{automation_id}"
+        config = await api.get(path)
+        assert config["alias"] == "When a friend asks"
+        [trigger] = config["triggers"]
+        assert trigger["trigger"] == "actio_sms.message_received"
+        assert trigger["options"] == {"from": ["+48 600 100 207"], "contains": "domu"}
+        [action] = config["actions"]
+        assert action["action"] == "counter.increment"
+        assert action["target"] == {"entity_id": "counter.guarded_runs"}
+
         before = int((await api.state("counter.guarded_runs"))["state"])
         await sim_post(session, stack, "inbound", {"from": FRIEND, "body": "Nie"})
         await sim_post(
@@ -205,4 +198,82 @@ async def test_sms_received_trigger_in_the_automation_editor(
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)
         assert int((await api.state("counter.guarded_runs"))["state"]) == before + 1
-        await api.delete("/api/config/automation/config/sms_trigger")
+        await api.delete(path)
+
+
+async def pick_sms_received(page: Any) -> None:
+    """Add trigger, By type: "SMS received" is listed under ACTIO SMS."""
+    await page.get_by_text("Add trigger").first.click(timeout=30000)
+    await page.get_by_text("By type", exact=True).first.click(timeout=15000)
+    integrations = page.get_by_text("Integrations", exact=True).first
+    await integrations.wait_for(timeout=15000)
+    group = page.get_by_text("ACTIO SMS", exact=True).first
+    await group.click(timeout=15000)
+    offered = page.get_by_text("SMS received", exact=True).first
+    await offered.wait_for(timeout=15000)
+    await page.get_by_text("SMS delivery report", exact=True).first.wait_for()
+    # The group sits under the "Integrations" heading, left of its triggers.
+    heading, item, trigger = [
+        await x.bounding_box() for x in (integrations, group, offered)
+    ]
+    assert heading
+    assert item
+    assert trigger
+    assert item["y"] > heading["y"]
+    assert item["x"] < trigger["x"]
+    await page.screenshot(path=str(ARTIFACTS / "trigger_picker.png"))
+    await offered.click()
+
+
+async def fill_sms_received(page: Any) -> None:
+    """The trigger's translated fields; fill From numbers and Containing."""
+    await page.get_by_text("From numbers").first.wait_for(timeout=10000)
+    await page.get_by_text("Containing").first.wait_for(timeout=5000)
+    rows = page.locator("ha-settings-row")
+    # Optional fields: tick the box, then the field takes input.
+    sender = rows.filter(has_text="From numbers")
+    await sender.locator("ha-checkbox").first.click()
+    await sender.get_by_text("Add", exact=True).first.click(timeout=10000)
+    await sender.locator("ha-selector input").first.fill("+48 600 100 207")
+    contains = rows.filter(has_text="Containing")
+    await contains.locator("ha-checkbox").first.click()
+    await contains.locator("ha-selector input").first.fill("domu")
+    await page.wait_for_timeout(500)
+    await page.screenshot(path=str(ARTIFACTS / "trigger_form.png"))
+
+
+async def show_sms_actions(page: Any) -> None:
+    """Add action, search SMS: the integration's actions and the legacy notify."""
+    await page.get_by_text("Add action").first.click(timeout=15000)
+    await page.get_by_placeholder("Search").last.fill("SMS")
+    for name in ("ACTIO SMS: Send SMS", "ACTIO SMS: Get messages"):
+        await page.get_by_text(name, exact=True).first.wait_for(timeout=15000)
+    await page.get_by_text("Send an SMS with ACTIO (legacy)").first.wait_for()
+    await page.wait_for_timeout(500)
+    await page.screenshot(path=str(ARTIFACTS / "action_picker.png"))
+
+
+async def add_counter_increment(page: Any) -> None:
+    """In the open Add action dialog: counter.increment on counter.guarded_runs."""
+    await page.get_by_placeholder("Search").last.fill("Increment")
+    await page.get_by_text("Counter: Increment counter", exact=True).first.click(
+        timeout=15000
+    )
+    await page.get_by_text("Add target", exact=True).first.click(timeout=15000)
+    await page.get_by_placeholder("Search").last.fill("guarded")
+    await page.get_by_text("counter.guarded_runs").first.click(timeout=15000)
+    await page.get_by_text("No target set").wait_for(state="detached", timeout=10000)
+
+
+async def save_as(page: Any, name: str) -> None:
+    """The editor's Save button and its dialog, then the saved automation's URL."""
+    await page.get_by_role("button", name="Save").last.click(timeout=10000)
+    dialog = page.locator("ha-dialog-automation-save")
+    await dialog.get_by_role("textbox", name="Name").fill(name, timeout=15000)
+    await page.wait_for_timeout(300)
+    await page.screenshot(path=str(ARTIFACTS / "save_dialog.png"))
+    await dialog.get_by_role("button", name="Save", exact=True).click()
+    await page.wait_for_url(re.compile(r"/config/automation/edit/(?!new)"))
+    await page.get_by_text(name).first.wait_for(timeout=10000)
+    await page.wait_for_timeout(300)
+    await page.screenshot(path=str(ARTIFACTS / "automation_saved.png"))
