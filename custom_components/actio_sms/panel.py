@@ -10,8 +10,9 @@ posts), survives reloads, and goes with the last entry.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
+from homeassistant.auth.models import User
 from homeassistant.components.http.server import StaticPathConfig
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_COMPONENT_LOADED
@@ -38,6 +39,11 @@ def panel_for_everyone(hass: HomeAssistant) -> bool:
         entry.options.get(CONF_PANEL_EVERYONE, False)
         for entry in hass.config_entries.async_entries(DOMAIN)
     )
+
+
+def may_read_messages(entry: ConfigEntry[Any], user: User) -> bool:
+    """Whether a user may read an entry's messages (the panel, get_messages)."""
+    return user.is_admin or bool(entry.options.get(CONF_PANEL_EVERYONE, False))
 
 
 @callback

@@ -26,13 +26,13 @@ from .const import (
     ATTR_RECIPIENTS,
     ATTR_SEND_AT,
     ATTR_SENDER,
-    CONF_PANEL_EVERYONE,
     DOMAIN,
     SERVICE_GET_MESSAGES,
     SERVICE_SEND_MESSAGE,
 )
 from .data import ActioConfigEntry, ActioRuntime
 from .outbox import async_send, message_of, send_options
+from .panel import may_read_messages
 from .phone import InvalidNumberError, format_number, normalize_number
 
 SEND_SCHEMA = vol.Schema(
@@ -120,13 +120,10 @@ async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
     runtime = async_runtime_for_action(
         call.hass, entry_id=call.data.get(ATTR_CONFIG_ENTRY_ID)
     )
-    # The history is the inbox's: admins only, unless the entry opens the
-    # inbox to everyone (automations and scripts run with no user).
-    if (user_id := call.context.user_id) is not None and not runtime.entry.options.get(
-        CONF_PANEL_EVERYONE
-    ):
+    # The history is the inbox's (automations and scripts run with no user).
+    if (user_id := call.context.user_id) is not None:
         user = await call.hass.auth.async_get_user(user_id)
-        if user is None or not user.is_admin:
+        if user is None or not may_read_messages(runtime.entry, user):
             raise Unauthorized(context=call.context)
     number = call.data.get(ATTR_NUMBER)
     if number:

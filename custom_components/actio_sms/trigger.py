@@ -169,6 +169,16 @@ def recipient_name(hass: HomeAssistant, entry_id: Any, number: Any) -> str | Non
     return None
 
 
+@callback
+def _named(hass: HomeAssistant, entry_id: Any, number: str) -> tuple[str | None, str]:
+    """A number's recipient name, if any, and how a person reads it.
+
+    "Mom", or "+48 600 100 299" for a number that is no recipient.
+    """
+    name = recipient_name(hass, entry_id, number)
+    return name, name or format_number(number)
+
+
 class _BusTrigger(Trigger):
     """A trigger on one of the integration's bus events, for one entry or all."""
 
@@ -248,9 +258,7 @@ class MessageReceivedTrigger(_BusTrigger):
         if self._contains is not None and self._contains not in body.casefold():
             return None
         entry_id = data.get(ATTR_CONFIG_ENTRY_ID)
-        name = recipient_name(self._hass, entry_id, sender)
-        # Who sent it, as a person reads it: "Mom", or "+48 600 100 299".
-        from_label = name or format_number(sender)
+        name, from_label = _named(self._hass, entry_id, sender)
         return (
             {
                 "from": sender,
@@ -290,9 +298,8 @@ class DeliveryStatusTrigger(_BusTrigger):
         if self._recipient is not None and recipient != self._recipient:
             return None
         entry_id = data.get(ATTR_CONFIG_ENTRY_ID)
-        # To whom, as a person reads it: "Mom", or "+48 600 100 299".
         recipient_label = (
-            recipient_name(self._hass, entry_id, recipient) or format_number(recipient)
+            _named(self._hass, entry_id, recipient)[1]
             if isinstance(recipient, str)
             else None
         )

@@ -23,12 +23,7 @@ from homeassistant.components.websocket_api.messages import event_message
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
-from .const import (
-    CONF_PANEL_EVERYONE,
-    DOMAIN,
-    EVENT_DELIVERY_STATUS,
-    EVENT_MESSAGE_SENT,
-)
+from .const import DOMAIN, EVENT_DELIVERY_STATUS, EVENT_MESSAGE_SENT
 from .data import (
     ActioConfigEntry,
     ActioRuntime,
@@ -36,6 +31,7 @@ from .data import (
     signal_deleted,
     signal_received,
 )
+from .panel import may_read_messages
 from .phone import format_number
 from .settings import recipients_of
 from .store import ReceivedRecord
@@ -63,10 +59,6 @@ def async_setup(hass: HomeAssistant) -> None:
         async_register_command(hass, command)
 
 
-def _allowed(entry: ActioConfigEntry, connection: Connection) -> bool:
-    return connection.user.is_admin or bool(entry.options.get(CONF_PANEL_EVERYONE))
-
-
 def _runtime(
     hass: HomeAssistant, connection: Connection, msg: dict[str, Any], *, admin: bool
 ) -> ActioRuntime | None:
@@ -77,7 +69,9 @@ def _runtime(
     if entry is None or entry.domain != DOMAIN:
         connection.send_error(msg["id"], "not_found", "No such ACTIO SMS entry")
         return None
-    if not (connection.user.is_admin if admin else _allowed(entry, connection)):
+    if not (
+        connection.user.is_admin if admin else may_read_messages(entry, connection.user)
+    ):
         connection.send_error(msg["id"], "unauthorized", "Unauthorized")
         return None
     return async_get_runtime(hass, entry)
@@ -110,7 +104,7 @@ def ws_entries(
     """The ACTIO entries this user may open, with what the reply box needs."""
     entries = []
     for entry in hass.config_entries.async_entries(DOMAIN):
-        if not _allowed(entry, connection):
+        if not may_read_messages(entry, connection.user):
             continue
         settings = async_get_runtime(hass, entry).settings
         entries.append(
