@@ -79,6 +79,18 @@ def user_input(
     }
 
 
+TYPICAL_OPTIONS: dict[str, Any] = {
+    CONF_CONCURRENCY: 4,
+    CONF_ENCODING: "ucs2",
+    CONF_HISTORY_SIZE: 1000,
+    CONF_HISTORY_DAYS: 30,
+    CONF_DAILY_LIMIT: 200,
+    CONF_DUPLICATE_WINDOW: 60,
+    CONF_MAX_PARTS: 10,
+}
+"""Options a person might pick, across every section of the form."""
+
+
 async def test_user_flow(hass: HomeAssistant, simulator: Sim) -> None:
     await async_process_ha_core_config(hass, {"external_url": "https://ha.example.com"})
     result = await hass.config_entries.flow.async_init(
@@ -805,15 +817,9 @@ async def test_options_commands(
     """Command senders are normalised; a PIN too short or with spaces is refused."""
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     options = {
+        **TYPICAL_OPTIONS,
         CONF_BULK: False,
-        CONF_CONCURRENCY: 4,
-        CONF_ENCODING: "ucs2",
         CONF_ALLOWED_SOURCES: False,
-        CONF_HISTORY_SIZE: 1000,
-        CONF_HISTORY_DAYS: 30,
-        CONF_DAILY_LIMIT: 200,
-        CONF_DUPLICATE_WINDOW: 60,
-        CONF_MAX_PARTS: 10,
         CONF_COMMAND_SENDERS: ["+48 600 100 200", "bad"],
         CONF_COMMAND_PIN: "4321",
         CONF_COMMAND_REPLY: True,
@@ -870,13 +876,7 @@ async def test_options_offer_recipients_by_name(
             {
                 CONF_DEFAULT_RECIPIENTS: ["48600100201", "+48 600 100 202"],
                 CONF_COMMAND_SENDERS: ["48600100200"],
-                CONF_CONCURRENCY: 4,
-                CONF_ENCODING: "ucs2",
-                CONF_HISTORY_SIZE: 1000,
-                CONF_HISTORY_DAYS: 30,
-                CONF_DAILY_LIMIT: 200,
-                CONF_DUPLICATE_WINDOW: 60,
-                CONF_MAX_PARTS: 10,
+                **TYPICAL_OPTIONS,
             }
         ),
     )
@@ -911,15 +911,7 @@ async def test_max_parts_cannot_be_set_above_10(
     spend = form.schema["spend_guard"].schema.schema
     [marker] = [marker for marker in spend if marker == CONF_MAX_PARTS]
     assert spend[marker].config["max"] == 10
-    options = {
-        CONF_CONCURRENCY: 4,
-        CONF_ENCODING: "ucs2",
-        CONF_HISTORY_SIZE: 1000,
-        CONF_HISTORY_DAYS: 30,
-        CONF_DAILY_LIMIT: 200,
-        CONF_DUPLICATE_WINDOW: 60,
-        CONF_MAX_PARTS: 11,
-    }
+    options = {**TYPICAL_OPTIONS, CONF_MAX_PARTS: 11}
     with pytest.raises(vol.Invalid):
         await hass.config_entries.options.async_configure(
             result["flow_id"], nest(options)
