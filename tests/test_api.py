@@ -10,6 +10,7 @@ from email.utils import format_datetime
 import json
 import re
 import time
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
@@ -43,7 +44,7 @@ from custom_components.actio_sms.actio import (
     shape_of,
     utc_now_iso,
 )
-from custom_components.actio_sms.actio.client import PATHS_MULTI
+from custom_components.actio_sms.actio.client import MAX_RETRY_AFTER, PATHS_MULTI
 
 from .conftest import (
     NOMULTI_TOKEN,
@@ -391,6 +392,186 @@ async def test_a_lost_answer_waits_its_retry_after(
         assert err.value.idempotency_key == KEY
 
 
+@pytest.mark.parametrize(
+    ("budget", "retry_after", "sleeps"),
+    [
+        # Exactly the cap, and exactly what is left of the budget: waited for.
+        (MAX_RETRY_AFTER, MAX_RETRY_AFTER, [MAX_RETRY_AFTER]),
+        # Over the cap though within the budget: not waited for.
+        (30.0, MAX_RETRY_AFTER + 5, []),
+    ],
+)
+async def test_retry_after_is_waited_for_up_to_its_cap(
+    session: ClientSession,
+    socket_enabled: None,
+    budget: float,
+    retry_after: float,
+    sleeps: list[float],
+) -> None:
+    """The clock stands still here, so the bounds are met exactly."""
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    async def handler(_request: web.Request) -> web.Response:
+        if not slept:
+            return web.json_response(
+                {}, status=429, headers={"Retry-After": str(retry_after)}
+            )
+        return web.json_response({"message_id": LIVE_ID})
+
+    clock = SimpleNamespace(monotonic=lambda: 1000.0)
+    fake_asyncio = SimpleNamespace(timeout=asyncio.timeout, sleep=sleep)
+    async with raw_server(handler, "/api/sms") as url:
+        actio = ActioClient(session, TOKEN, base_url=url)
+        with (
+            patch("custom_components.actio_sms.actio.client.RETRY_BUDGET", budget),
+            patch("custom_components.actio_sms.actio.client.time", clock),
+            patch("custom_components.actio_sms.actio.client.asyncio", fake_asyncio),
+        ):
+            if sleeps:
+                sent = await actio.send_sms(SENDER, "48600100200", "x")
+                assert sent.message_id == LIVE_ID
+            else:
+                with pytest.raises(ActioRateLimitError):
+                    await actio.send_sms(SENDER, "48600100200", "x")
+    assert slept == sleeps
+
+
+async def test_retry_delays_are_the_clients_own(
+    session: ClientSession, socket_enabled: None
+) -> None:
+    """A client given its own backoff retries that many times, no more."""
+    calls = 0
+
+    async def handler(_request: web.Request) -> web.Response:
+        nonlocal calls
+        calls += 1
+        return web.Response(status=503)
+
+    async with raw_server(handler, "/api/sms") as url:
+        for delays, attempts in (((0.0,), 2), ((0.0, 0.0, 0.0, 0.0), 5)):
+            calls = 0
+            actio = ActioClient(session, TOKEN, base_url=url, retry_delays=delays)
+            with pytest.raises(ActioServerError):
+                await actio.send_sms(SENDER, "48600100200", "x")
+            assert calls == attempts
+
+
+async def test_a_base_url_keeps_its_path_and_loses_its_slash(
+    session: ClientSession, socket_enabled: None
+) -> None:
+    """Behind a proxy path; every request carries the token and asks for JSON."""
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(
+            (
+                request.path,
+                request.headers.get("Authorization"),
+                request.headers.get("Accept"),
+            )
+        )
+        return web.json_response({"message_id": LIVE_ID})
+
+    # The path ends in a letter as well as a slash: only the slash goes.
+    async with raw_server(handler, "/relay/BOX/api/sms") as url:
+        actio = ActioClient(session, TOKEN, base_url=f"{url}/relay/BOX/")
+        await actio.send_sms(SENDER, "48600100200", "x")
+    assert seen == [("/relay/BOX/api/sms", f"Bearer {TOKEN}", "application/json")]
+
+
+@pytest.mark.parametrize(
+    ("mode", "path", "probe"),
+    [
+        (ApiMode.SMS, "/api/sms", {"from": SENDER, "to": SENDER, "body": ""}),
+        (
+            ApiMode.TCX,
+            "/api/tcx",
+            {"from": f"+{SENDER}", "to": f"+{SENDER}", "text": ""},
+        ),
+    ],
+)
+async def test_the_probe_is_an_empty_message_to_the_sender(
+    session: ClientSession,
+    socket_enabled: None,
+    mode: ApiMode,
+    path: str,
+    probe: dict[str, str],
+) -> None:
+    """Exactly the fields the spec names, so ACTIO refuses only the empty text."""
+    seen: list[Any] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(await request.json())
+        field = next(iter(probe.keys() - {"from", "to"}))
+        return web.json_response(
+            {"errors": {field: [f"The {field} field is required."]}}, status=422
+        )
+
+    async with raw_server(handler, path) as url:
+        await ActioClient(session, TOKEN, base_url=url).check_credentials(
+            SENDER, mode=mode
+        )
+    assert seen == [probe]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (200, "<html>OK</html>", "Answer is not JSON"),
+        (299, "<html>OK</html>", "Answer is not JSON"),
+        # Not a 2xx: its status is what is wrong, not its body.
+        (300, "<html>Moved</html>", "Unexpected status 300"),
+        (200, "", None),
+        (200, " \n", None),
+    ],
+)
+async def test_a_3cx_answer_that_is_not_json(
+    session: ClientSession,
+    socket_enabled: None,
+    status: int,
+    body: str,
+    error: str | None,
+) -> None:
+    """A 3CX answer needs no id, but one that is not JSON is not ACTIO's:
+    unconfirmed. An empty 200 is an answer without an id."""
+
+    async def handler(_request: web.Request) -> web.Response:
+        return web.Response(status=status, text=body, content_type="text/html")
+
+    async with raw_server(handler, "/api/tcx") as url:
+        actio = ActioClient(session, TOKEN, base_url=url)
+        if error is None:
+            sent = await actio.send_3cx(SENDER, "48600100200", "x")
+            assert sent == SentMessage("48600100200", None)
+            return
+        with pytest.raises(ActioResponseError) as err:
+            await actio.send_3cx(SENDER, "48600100200", "x")
+    assert (str(err.value), err.value.status) == (error, status)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("402", "No funds left on the ACTIO account"),
+        ("non_json", "Answer is not JSON"),
+        ("timeout", "Timed out waiting for ACTIO"),
+    ],
+)
+async def test_each_error_says_what_happened(
+    session: ClientSession, simulator: Sim, fault: str, error: str
+) -> None:
+    """The client's errors are read in logs: their words matter."""
+    simulator.fault(fault)
+    with pytest.raises(ActioError) as err:
+        await client(session, simulator, timeout=0.2).send_sms(
+            SENDER, "48600100200", "x"
+        )
+    assert str(err.value) == error
+
+
 async def test_every_message_request_carries_a_fresh_uuid4_key(
     session: ClientSession, simulator: Sim
 ) -> None:
@@ -440,10 +621,11 @@ async def test_connection_refused_retries_once(
     actio = ActioClient(session, TOKEN, base_url=f"http://127.0.0.1:{free_port()}")
     with (
         patch.object(session, "post", wraps=session.post) as post,
-        pytest.raises(ActioConnectionError),
+        pytest.raises(ActioConnectionError) as err,
     ):
         await actio.send_sms(SENDER, "48600100200", "x")
     assert post.call_count == 2
+    assert str(err.value).startswith("Cannot connect to ACTIO: ")
 
 
 async def test_connection_retry_succeeds(
@@ -977,6 +1159,11 @@ def test_absurd_nesting_is_refused_in_words() -> None:
             "expected DELIVERED or ERROR",
         ),
         ({"type": "PING"}, "unknown type"),
+        ({"type": 5}, "expected a string for type"),
+        (
+            {"type": "NOTIFICATION", "message_id": "a1", "status": 5},
+            "expected a string for status",
+        ),
         (
             {"data": {"event_type": "message.received", "payload": {"from": "x"}}},
             "expected an object for from",

@@ -334,7 +334,6 @@ class ActioClient:
         try:
             answer.data = loads_tolerant(raw) if raw.strip() else None
         except UnicodeDecodeError, json.JSONDecodeError:
-            answer.data = None
             if 200 <= answer.status < 300:
                 raise ActioResponseError("Answer is not JSON", answer.status) from None
         return self._check(answer, key)
