@@ -315,6 +315,22 @@ _BY_REASON: dict[str, tuple[str, ...]] = {
     "media types are case-insensitive (RFC 9110); aiohttp sends it as given": (
         "webhook.x__error__mutmut_11",
     ),
+    "HTTP header names are case-insensitive (RFC 9110 §5.1): `authorization` and `ACCEPT` are the same headers": (
+        "actio.client.xǁActioClientǁ_attempt__mutmut_4",
+        "actio.client.xǁActioClientǁ_attempt__mutmut_5",
+        "actio.client.xǁActioClientǁ_attempt__mutmut_7",
+        "actio.client.xǁActioClientǁ_attempt__mutmut_8",
+    ),
+    "the flag is only tested for truth: `None` and `False` are both false": (
+        "actio.client.xǁActioClientǁ_request__mutmut_7",
+    ),
+    "a fast path only: text with no lone surrogate survives the UTF-16 round trip unchanged, ASCII or not": (
+        "actio.models.x_storable__mutmut_1",
+    ),
+    "Python's codec names are case-insensitive: `UTF-16-LE` is `utf-16-le`": (
+        "actio.models.x_storable__mutmut_13",
+        "actio.models.x_storable__mutmut_17",
+    ),
     "`quarantine.last` is never None after `async_keep`: the first post is always kept (the webhook's 64 KiB limit is below the quarantine's 128)": (
         "inbox.x_async_keep_aside__mutmut_15",
     ),
@@ -502,17 +518,25 @@ def explain(mutant: str, changes: str) -> str:
     return UNEXPLAINED
 
 
-def report(names: list[str]) -> str:
-    """benchmarks/mutation.md from the groups' last runs."""
-    rows: list[str] = []
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One module's tally in one group's run."""
+
+    module: str
+    group: str
+    mutants: int
+    counts: Counter[str]
+    equivalent: int
+    seconds: str
+
+
+def tallies(names: list[str]) -> tuple[list[Row], list[str]]:
+    """Each module's row, and each survivor's entry (diff and reason)."""
+    rows: list[Row] = []
     survivors: list[str] = []
-    total = 0
     for name in names:
-        seconds_file = WORK / name / "seconds"
-        seconds = seconds_file.read_text(encoding="utf-8").strip()
-        total += int(seconds)
+        seconds = (WORK / name / "seconds").read_text(encoding="utf-8").strip()
         for module, codes in results(name).items():
-            counts = tally(codes)
             alive = sorted(m for m, code in codes.items() if code in SURVIVED)
             with ThreadPoolExecutor(4) as pool:
                 changes = list(pool.map(lambda m, n=name: diff(n, m), alive))
@@ -525,12 +549,16 @@ def report(names: list[str]) -> str:
                     f"- `{mutant}`: {reason}\n\n  ```diff\n  {indented}\n  ```"
                 )
             rows.append(
-                f"| `{module}` | {name} | {len(codes)} | {counts['killed']} "
-                f"| {counts['timeout']} | {counts['survived']} | {equivalent} "
-                f"| {counts['no tests']} | {counts['other']} "
-                f"| {score(counts):.1f} % "
-                f"| **{score(counts, equivalent):.1f} %** | {seconds} |"
+                Row(module, name, len(codes), tally(codes), equivalent, seconds)
             )
+    return rows, survivors
+
+
+def report(names: list[str], rows: list[Row], survivors: list[str]) -> str:
+    """benchmarks/mutation.md from the groups' last runs."""
+    total = sum(
+        int(seconds) for seconds in {row.group: row.seconds for row in rows}.values()
+    )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     groups = ", ".join(f"`{name}`: {', '.join(GROUPS[name].tests)}" for name in names)
     return "\n".join(
@@ -557,7 +585,15 @@ def report(names: list[str]) -> str:
                 "| score without equivalents | group s |"
             ),
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
-            *rows,
+            *(
+                f"| `{row.module}` | {row.group} | {row.mutants} "
+                f"| {row.counts['killed']} | {row.counts['timeout']} "
+                f"| {row.counts['survived']} | {row.equivalent} "
+                f"| {row.counts['no tests']} | {row.counts['other']} "
+                f"| {score(row.counts):.1f} % "
+                f"| **{score(row.counts, row.equivalent):.1f} %** | {row.seconds} |"
+                for row in rows
+            ),
             "",
             f"Tests per group: {groups}.",
             "",
@@ -567,6 +603,80 @@ def report(names: list[str]) -> str:
             "",
         ]
     )
+
+
+README = ROOT / "README.md"
+README_TABLE = re.compile(
+    r"(<!-- mutation table: written by scripts/mutation -->\n\n).*?"
+    r"(\n\n<!-- /mutation table -->)",
+    re.DOTALL,
+)
+
+
+def readme_table(rows: list[Row]) -> str:
+    """README's summary of the report: the same numbers, fewer columns."""
+    return "\n".join(
+        [
+            (
+                "| module | group | mutants | killed (by a test, mypy or a timeout) "
+                "| survived | of them equivalent | no test | raw score "
+                "| score (equivalents set aside) | group s |"
+            ),
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            *(
+                f"| `{row.module}` | {row.group} | {row.mutants} "
+                f"| {row.counts['killed'] + row.counts['timeout']} "
+                f"| {row.counts['survived']} | {row.equivalent} "
+                f"| {row.counts['no tests']} | {score(row.counts):.1f} % "
+                f"| **{score(row.counts, row.equivalent):.1f} %** | {row.seconds} |"
+                for row in rows
+            ),
+        ]
+    )
+
+
+REPORT_ROW = re.compile(
+    r"^\| `(?P<module>[^`]+)` \| (?P<group>[\w-]+) \| (?P<mutants>\d+) "
+    r"\| (?P<killed>\d+) \| (?P<timeout>\d+) \| (?P<survived>\d+) "
+    r"\| (?P<equivalent>\d+) \| (?P<no_tests>\d+) \| (?P<other>\d+) "
+    r"\| [\d.]+ % \| \*\*[\d.]+ %\*\* \| (?P<seconds>\d+) \|$",
+    re.MULTILINE,
+)
+
+
+def rows_of_report(text: str) -> list[Row]:
+    """The rows of a written report (benchmarks/mutation.md)."""
+    return [
+        Row(
+            match["module"],
+            match["group"],
+            int(match["mutants"]),
+            Counter(
+                {
+                    "killed": int(match["killed"]),
+                    "timeout": int(match["timeout"]),
+                    "survived": int(match["survived"]),
+                    "no tests": int(match["no_tests"]),
+                    "other": int(match["other"]),
+                }
+            ),
+            int(match["equivalent"]),
+            match["seconds"],
+        )
+        for match in REPORT_ROW.finditer(text)
+    ]
+
+
+def write_readme_table(rows: list[Row]) -> None:
+    """Put the report's table in README.md between its markers."""
+    text = README.read_text(encoding="utf-8")
+    new, found = README_TABLE.subn(
+        lambda match: match[1] + readme_table(rows) + match[2], text
+    )
+    if found != 1:
+        msg = "README.md has no mutation table markers"
+        raise SystemExit(msg)
+    README.write_text(new, encoding="utf-8")
 
 
 def main() -> None:
@@ -592,11 +702,13 @@ def main() -> None:
             seconds = run(name, args.jobs)
             print(f"{name}: {seconds:.0f} s", flush=True)
     ran = [name for name in GROUPS if (WORK / name / "seconds").exists()]
-    text = report(ran)
-    # A single group's run is printed only: the file holds full runs.
+    rows, survivors = tallies(ran)
+    text = report(ran, rows, survivors)
+    # A single group's run is printed only: the files hold full runs.
     if set(ran) == set(GROUPS) and (args.report_only or not args.module):
         REPORT.write_text(text, encoding="utf-8")
-        print(f"wrote {REPORT.relative_to(ROOT)}")
+        write_readme_table(rows)
+        print(f"wrote {REPORT.relative_to(ROOT)} and README.md's table")
     sys.stdout.write(text)
 
 
