@@ -8,6 +8,7 @@ from datetime import timedelta
 import json
 from pathlib import Path
 import sqlite3
+import threading
 import time
 from typing import Any
 from unittest.mock import ANY, patch
@@ -1123,6 +1124,50 @@ async def test_a_close_waits_for_the_job_under_way(
         await store.async_flush()
         await store._async_close()
     assert "Could not write the message store" not in caplog.text
+
+
+async def test_a_read_during_a_close_waits_for_it_then_reopens(
+    hass: HomeAssistant,
+) -> None:
+    """A panel query while a reload closes the store must not open the
+    database under the close (which would then shut the new connection, or
+    close it under a job still running)."""
+    store = await opened(hass)
+    store.add_received(inbound("kept"))
+    await store.written
+    gate = threading.Event()
+    steps: list[str] = []
+    real_close, real_open = store._db.close, store._db.open
+
+    def slow_close() -> None:
+        gate.wait(5)
+        real_close()
+        steps.append("closed")
+
+    def tracked_open(max_size: int = 0) -> Any:
+        steps.append("open")
+        return real_open(max_size)
+
+    with (
+        patch.object(store._db, "close", slow_close),
+        patch.object(store._db, "open", tracked_open),
+    ):
+        closing_task = asyncio.create_task(store._async_close())
+        async with asyncio.timeout(5):
+            while store.loaded:
+                await asyncio.sleep(0)
+        reading = asyncio.create_task(bodies(store))
+        # Time for the read to reach the database if nothing holds it back.
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        gate.set()
+        async with asyncio.timeout(5):
+            await closing_task
+            assert await reading == ["kept"]
+    assert steps[:2] == ["closed", "open"]
+    store.add_received(inbound("after"))
+    await store.written
+    assert await bodies(store) == ["kept", "after"]
 
 
 async def test_an_old_store_file_that_is_no_mapping_leaves_the_journal(

@@ -1238,7 +1238,7 @@ class MessageStore:
         if migrate:
             await self._enqueue(_noop, write=False)
             if self._failing:  # the commit holding the migration failed
-                await self._async_close()
+                await self._async_shut()  # the load lock is held
                 raise StoreWriteError("Could not move the 0.3 message log")
         self.loaded = True
         if legacy is not None:
@@ -1555,6 +1555,11 @@ class MessageStore:
         await self._async_close()
 
     async def _async_close(self) -> None:
+        # A read or write meanwhile reopens the store: only after this close.
+        async with self._load_lock:
+            await self._async_shut()
+
+    async def _async_shut(self) -> None:
         await self.async_flush()
         self._open = False
         self.loaded = False
