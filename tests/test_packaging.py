@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 import re
 
+from devtools.mutation import GROUPS, REPORT, UNEXPLAINED, readme_table, rows_of_report
+
 ROOT = Path(__file__).parent.parent
 COMPONENT = ROOT / "custom_components/actio_sms"
 
@@ -37,3 +39,13 @@ def test_hacs_and_manifest_basics() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
     # HACS's brand check: the integration ships its own icon.
     assert (COMPONENT / "brand/icon.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_readme_mutation_table_is_the_reports() -> None:
+    """README's table carries benchmarks/mutation.md's numbers, every group in it,
+    and the report leaves no survivor without a test or a reason."""
+    report = REPORT.read_text(encoding="utf-8")
+    rows = rows_of_report(report)
+    assert {row.group for row in rows} == set(GROUPS)
+    assert readme_table(rows) in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert UNEXPLAINED not in report
