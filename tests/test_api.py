@@ -81,6 +81,20 @@ async def raw_server(handler: Any, *paths: str) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+class Counting:
+    """A handler answering every request with one status, counting them."""
+
+    def __init__(self, status: int) -> None:
+        """Answer with ``status``."""
+        self.status = status
+        self.calls = 0
+
+    async def answer(self, _request: web.Request) -> web.Response:
+        """Count the request and answer it."""
+        self.calls += 1
+        return web.Response(status=self.status)
+
+
 @pytest.fixture(params=["v1", "live"])
 async def simulator(
     request: pytest.FixtureRequest, socket_enabled: None
@@ -443,20 +457,13 @@ async def test_retry_delays_are_the_clients_own(
     session: ClientSession, socket_enabled: None
 ) -> None:
     """A client given its own backoff retries that many times, no more."""
-    calls = 0
-
-    async def handler(_request: web.Request) -> web.Response:
-        nonlocal calls
-        calls += 1
-        return web.Response(status=503)
-
-    async with raw_server(handler, "/api/sms") as url:
-        for delays, attempts in (((0.0,), 2), ((0.0, 0.0, 0.0, 0.0), 5)):
-            calls = 0
+    for delays, attempts in (((0.0,), 2), ((0.0, 0.0, 0.0, 0.0), 5)):
+        handler = Counting(503)
+        async with raw_server(handler.answer, "/api/sms") as url:
             actio = ActioClient(session, TOKEN, base_url=url, retry_delays=delays)
             with pytest.raises(ActioServerError):
                 await actio.send_sms(SENDER, "48600100200", "x")
-            assert calls == attempts
+        assert handler.calls == attempts
 
 
 async def test_a_base_url_keeps_its_path_and_loses_its_slash(
@@ -815,19 +822,13 @@ async def test_3cx_lost_answer_is_not_retried(
     session: ClientSession, socket_enabled: None
 ) -> None:
     """No idempotency key in a Telnyx-style body: a retry could send it twice."""
-    calls = 0
-
-    async def handler(_request: web.Request) -> web.Response:
-        nonlocal calls
-        calls += 1
-        return web.Response(status=500)
-
-    async with raw_server(handler, "/api/tcx") as url:
+    handler = Counting(500)
+    async with raw_server(handler.answer, "/api/tcx") as url:
         with pytest.raises(ActioServerError):
             await ActioClient(session, TOKEN, base_url=url).send_3cx(
                 SENDER, "48600100200", "x"
             )
-    assert calls == 1
+    assert handler.calls == 1
 
 
 @pytest.mark.parametrize(
