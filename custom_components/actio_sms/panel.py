@@ -33,17 +33,21 @@ async def async_setup_static(hass: HomeAssistant) -> None:
     )
 
 
+def _for_everyone(entry: ConfigEntry[Any]) -> bool:
+    """Whether an entry opens its messages to users who are not admins."""
+    return bool(entry.options.get(CONF_PANEL_EVERYONE, False))
+
+
 def panel_for_everyone(hass: HomeAssistant) -> bool:
     """Whether any entry opens the panel to users who are not admins."""
     return any(
-        entry.options.get(CONF_PANEL_EVERYONE, False)
-        for entry in hass.config_entries.async_entries(DOMAIN)
+        _for_everyone(entry) for entry in hass.config_entries.async_entries(DOMAIN)
     )
 
 
 def may_read_messages(entry: ConfigEntry[Any], user: User) -> bool:
     """Whether a user may read an entry's messages (the panel, get_messages)."""
-    return user.is_admin or bool(entry.options.get(CONF_PANEL_EVERYONE, False))
+    return user.is_admin or _for_everyone(entry)
 
 
 @callback
